@@ -1,0 +1,35 @@
+"""/help: what the bot does and where to turn, always with the coordinator and 112."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler, filters
+
+from bot import services
+from bot.i18n import t
+from conversations.common import Context, message_of, remember_user
+
+
+def support_text(language: str, coordinator_contact: str) -> str:
+    if coordinator_contact.strip():
+        coordinator = t(language, "help.coordinator", contact=coordinator_contact.strip())
+    else:
+        coordinator = t(language, "help.coordinator_unset")
+    return "\n\n".join([coordinator, t(language, "help.emergency")])
+
+
+async def show_help(update: Update, context: Context) -> None:
+    user = await remember_user(update, context)
+    settings = services.of(context).settings
+    text = "\n\n".join(
+        [
+            t(user.language, "help.intro"),
+            t(user.language, "help.commands"),
+            support_text(user.language, settings.coordinator_contact),
+        ]
+    )
+    await message_of(update).reply_text(text)
+
+
+def handlers() -> list[CommandHandler[Context, None]]:
+    return [CommandHandler("help", show_help, filters=filters.ChatType.PRIVATE)]

@@ -1,0 +1,317 @@
+"""Tables for the whole mentorship lifecycle.
+
+Enumerations are stored as short strings rather than native database enums so
+that later issues can add a state with a plain Alembic migration on both
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class MentorshipState(StrEnum):
+    INVITED = "invited"
+    INTRO = "intro"
+    ACTIVE = "active"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    DECLINED = "declined"
+    ENDED_EARLY = "ended_early"
+
+
+class Role(StrEnum):
+    MENTOR = "mentor"
+    ADEPT = "adept"
+
+
+class Visibility(StrEnum):
+    PRIVATE = "private"
+    SHARED = "shared"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _text(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=Text, nullable=nullable)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=BigInteger, unique=True, index=True)
+    first_name: str = Field(max_length=256)
+    last_name: str | None = Field(default=None, max_length=256)
+    username: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="sv", max_length=8)
+    # Chosen explicitly in /settings; until then Telegram's language_code may update it.
+    language_chosen: bool = Field(default=False)
+    timezone: str = Field(default="Europe/Stockholm", max_length=64)
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
+    current_mentorship_id: int | None = Field(default=None)
+    blocked_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Mentorship(SQLModel, table=True):
+    __tablename__ = "mentorships"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(default=MentorshipState.INVITED, max_length=16, index=True)
+    mode: str | None = Field(default=None, max_length=16)
+    programme: str | None = Field(default=None, max_length=128)
+    created_by_id: int = Field(foreign_key="users.id")
+    started_at: datetime | None = _ts(nullable=True)
+    planned_end: date | None = Field(default=None)
+    ended_at: datetime | None = _ts(nullable=True)
+    end_reason: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _created()
+
+
+class MentorshipTransition(SQLModel, table=True):
+    __tablename__ = "mentorship_transitions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    from_state: str = Field(max_length=16)
+    to_state: str = Field(max_length=16)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    reason: str | None = Field(default=None, max_length=32)
+    at: datetime = _created()
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("mentorship_id", "user_id"),
+        UniqueConstraint("mentorship_id", "role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    role: str = Field(max_length=8)
+    joined_at: datetime = _created()
+    intro_decision: str | None = Field(default=None, max_length=16)
+    intro_decided_at: datetime | None = _ts(nullable=True)
+    # Never shown to the partner: only its author may read it.
+    intro_private_reason: str | None = _text()
+    intro_areas: str | None = _text()
+    confidentiality_agreed_at: datetime | None = _ts(nullable=True)
+
+
+class Invite(SQLModel, table=True):
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    created_by_id: int = Field(foreign_key="users.id")
+    inviter_role: str = Field(max_length=8)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = _ts(nullable=True)
+    used_by_id: int | None = Field(default=None, foreign_key="users.id")
+    declined_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class Contract(SQLModel, table=True):
+    __tablename__ = "contracts"
+    __table_args__ = (UniqueConstraint("mentorship_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    version: int = Field(default=1)
+    aims: str | None = _text()
+    mode: str | None = Field(default=None, max_length=16)
+    duration_months: int | None = Field(default=None)
+    cadence: str | None = Field(default=None, max_length=64)
+    rules: str | None = _text()
+    drafted_by_id: int = Field(foreign_key="users.id")
+    adept_accepted_at: datetime | None = _ts(nullable=True)
+    mentor_accepted_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _created()
+
+
+class Goal(SQLModel, table=True):
+    __tablename__ = "goals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(default="adept", max_length=16)
+    state: str = Field(default="draft", max_length=16)
+    visibility: str = Field(default=Visibility.SHARED, max_length=8)
+    current_version: int = Field(default=0)
+    progress_percent: int = Field(default=0)
+    target_date: date | None = Field(default=None)
+    closed_reason: str | None = _text()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class GoalRevision(SQLModel, table=True):
+    __tablename__ = "goal_revisions"
+    __table_args__ = (UniqueConstraint("goal_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goals.id", index=True)
+    version: int
+    specific: str | None = _text()
+    measurable: str | None = _text()
+    realistic: str | None = _text()
+    target_date: date | None = Field(default=None)
+    author_id: int = Field(foreign_key="users.id")
+    mentor_response: str | None = Field(default=None, max_length=16)
+    mentor_comment: str | None = _text()
+    responded_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _created()
+
+
+class GoalProgress(SQLModel, table=True):
+    __tablename__ = "goal_progress"
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goals.id", index=True)
+    percent: int
+    note: str | None = _text()
+    created_at: datetime = _created()
+
+
+class Meeting(SQLModel, table=True):
+    __tablename__ = "meetings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    kind: str = Field(default="regular", max_length=16)
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    duration_minutes: int = Field(default=60)
+    place: str | None = _text()
+    state: str = Field(default="proposed", max_length=16)
+    booked_by_id: int = Field(foreign_key="users.id")
+    ics_sequence: int = Field(default=0)
+    shared_notes: str | None = _text()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class AgendaItem(SQLModel, table=True):
+    __tablename__ = "agenda_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    author_id: int = Field(foreign_key="users.id")
+    position: int = Field(default=0)
+    text: str = Field(sa_type=Text)
+    created_at: datetime = _created()
+
+
+class DiaryEntry(SQLModel, table=True):
+    __tablename__ = "diary_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="users.id", index=True)
+    mentorship_id: int | None = Field(default=None, foreign_key="mentorships.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meetings.id")
+    visibility: str = Field(default=Visibility.PRIVATE, max_length=8)
+    text: str = Field(sa_type=Text)
+    created_at: datetime = _created()
+
+
+class CheckIn(SQLModel, table=True):
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("mentorship_id", "user_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    period: int
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    works_well: str | None = _text()
+    could_improve: str | None = _text()
+    rating: int | None = Field(default=None)
+    note_to_partner: str | None = _text()
+    shared: bool = Field(default=False)
+    answered_at: datetime | None = _ts(nullable=True)
+
+
+class ClosingFeedback(SQLModel, table=True):
+    __tablename__ = "closing_feedback"
+    __table_args__ = (UniqueConstraint("mentorship_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    looking_back: str | None = _text()
+    feedback_to_partner: str | None = _text()
+    rating: int | None = Field(default=None)
+    shared: bool = Field(default=False)
+    submitted_at: datetime | None = _ts(nullable=True)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: every message the bot sends on its own initiative.
+
+    The database, not the in-memory job queue, is the source of truth so a
+    restart neither loses nor repeats a reminder.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    recipient_id: int = Field(foreign_key="users.id", index=True)
+    mentorship_id: int | None = Field(default=None, foreign_key="mentorships.id")
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=OutboxState.PENDING, max_length=12)
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime | None = _ts(nullable=True)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=200)
+    claimed_at: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _created()
+
+
+class ConversationState(SQLModel, table=True):
+    """Where each user stands in each persistent ConversationHandler."""
+
+    __tablename__ = "conversation_states"
+    __table_args__ = (UniqueConstraint("name", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    key: str = Field(max_length=128)
+    state: str = Field(sa_type=Text)
+    updated_at: datetime = _created()
+
+
+ALL_TABLES = [t.__tablename__ for t in SQLModel.__subclasses__() if hasattr(t, "__table__")]

@@ -1,0 +1,124 @@
+"""Fixtures: a real database (SQLite file or PostgreSQL), the emulator and the real bot.
+
+`DATABASE_URL` selects the database: unset means a fresh SQLite file for the
+run; a postgresql:// URL means that server, and an unreachable server fails
+the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import AnyApplication, build_application
+from bot.clock import TravellingClock
+from bot.sandbox.emulator import BotAPIEmulator
+from bot.settings import Settings
+from storage.db import Database, upgrade
+from storage.models import ALL_TABLES
+from tests.harness import Person
+
+TOKEN = "123456:TEST-token_for-emulator"
+COORDINATOR = "mentorprogram@example.org, 08-123 45 67"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    )
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    async with database.engine.begin() as conn:
+        if database.dialect == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(ALL_TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(ALL_TABLES):
+                await conn.execute(text(f"DELETE FROM {table}"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    emu = BotAPIEmulator(host="127.0.0.1", port=0)
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+@pytest.fixture
+def clock() -> TravellingClock:
+    return TravellingClock()
+
+
+@pytest.fixture
+def make_settings(
+    database_url: str, emulator: BotAPIEmulator, tmp_path: Path
+) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "TELEGRAM_API_URL": emulator.base_url,
+            "DATABASE_URL": database_url,
+            "MENTORBOT_DATA_DIR": str(tmp_path),
+            "COORDINATOR_CONTACT": COORDINATOR,
+            "DEFAULT_LANGUAGE": "sv",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+async def bot_app(
+    make_settings: Callable[..., Settings], db: Database, clock: TravellingClock
+) -> AsyncIterator[AnyApplication]:
+    application = build_application(make_settings(), token=TOKEN, database=db, clock=clock)
+    await application.initialize()
+    if application.post_init:  # run_polling would call it; tests start the pieces themselves
+        await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0, timeout=10)
+    yield application
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
+
+@pytest.fixture
+def people(emulator: BotAPIEmulator, bot_app: AnyApplication) -> Callable[..., Person]:
+    """Make people who talk to the running bot: people("Anna", "sv")."""
+    counter = iter(range(1001, 10_000))
+
+    def make(first_name: str, language_code: str | None = "sv") -> Person:
+        return Person(emulator, next(counter), first_name, language_code)
+
+    return make
+
+
+@pytest.fixture
+def env_for_subprocess(
+    database_url: str, emulator: BotAPIEmulator, tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE_URL"))}
+    env.update(
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=emulator.base_url,
+        DATABASE_URL=database_url,
+        MENTORBOT_DATA_DIR=str(tmp_path),
+        COORDINATOR_CONTACT=COORDINATOR,
+        LOG_LEVEL="INFO",
+    )
+    yield env

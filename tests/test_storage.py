@@ -1,0 +1,109 @@
+"""Storage against the real database selected for the run (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from storage import users
+from storage.db import MIGRATIONS_DIR, Database, _alembic_config
+from storage.models import Mentorship, Notification, User
+from storage.persistence import DatabasePersistence
+
+
+async def test_schema_is_at_the_newest_migration(db: Database) -> None:
+    head = ScriptDirectory.from_config(_alembic_config(db.url)).get_current_head()
+    async with db.engine.connect() as conn:
+        current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    assert current == head
+    assert MIGRATIONS_DIR.joinpath("versions").is_dir()
+
+
+async def test_users_are_created_once_and_follow_telegram_until_they_choose(db: Database) -> None:
+    async with db.session() as session:
+        first = await users.upsert_from_telegram(
+            session,
+            telegram_id=7_000_000_001,
+            first_name="Åsa",
+            last_name=None,
+            username=None,
+            language="sv",
+            timezone="Europe/Stockholm",
+        )
+    async with db.session() as session:
+        again = await users.upsert_from_telegram(
+            session,
+            telegram_id=7_000_000_001,
+            first_name="Åsa",
+            last_name="Ek",
+            username="asa",
+            language="en",
+            timezone="Europe/Stockholm",
+        )
+        assert again.id == first.id and again.language == "en" and again.last_name == "Ek"
+        await users.set_language(session, user=again, language="sv")
+    async with db.session() as session:
+        chosen = await users.upsert_from_telegram(
+            session,
+            telegram_id=7_000_000_001,
+            first_name="Åsa",
+            last_name="Ek",
+            username="asa",
+            language="en",
+            timezone="Europe/Stockholm",
+        )
+        assert chosen.language == "sv", "an explicit choice wins over the app language"
+
+
+async def test_times_come_back_as_aware_utc(db: Database) -> None:
+    moment = datetime(2027, 3, 15, 14, 30, tzinfo=UTC) + timedelta(microseconds=0)
+    async with db.session() as session:
+        user = User(telegram_id=5, first_name="Bo")
+        session.add(user)
+        await session.flush()
+        mentorship = Mentorship(created_by_id=user.id or 0, started_at=moment)
+        session.add(mentorship)
+        await session.flush()
+        mentorship_id = mentorship.id
+    async with db.session() as session:
+        loaded = await session.get(Mentorship, mentorship_id)
+        assert loaded is not None and loaded.started_at == moment
+        assert loaded.started_at.tzinfo is not None
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive"):
+        async with db.session() as session:
+            session.add(User(telegram_id=6, first_name="Naiv", blocked_at=datetime(2027, 1, 1)))
+            await session.flush()
+
+
+async def test_outbox_idempotency_key_is_unique(db: Database) -> None:
+    async with db.session() as session:
+        user = User(telegram_id=8, first_name="Ida")
+        session.add(user)
+        await session.flush()
+        user_id = user.id or 0
+    now = datetime.now(UTC)
+    async with db.session() as session:
+        session.add(
+            Notification(idempotency_key="m1:24h", recipient_id=user_id, kind="r", due_at=now)
+        )
+    with pytest.raises(Exception):  # noqa: B017 (driver-specific IntegrityError)
+        async with db.session() as session:
+            session.add(
+                Notification(idempotency_key="m1:24h", recipient_id=user_id, kind="r", due_at=now)
+            )
+
+
+async def test_conversation_states_survive_a_new_persistence(db: Database) -> None:
+    persistence = DatabasePersistence(db)
+    await persistence.update_conversation("settings", (42, 42), "timezone")
+    await persistence.update_conversation("settings", (43, 43), "language")
+    await persistence.update_conversation("settings", (43, 43), None)
+    fresh = DatabasePersistence(Database(db.url))
+    assert await fresh.get_conversations("settings") == {(42, 42): "timezone"}
+    await fresh.database.dispose()

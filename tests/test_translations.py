@@ -1,0 +1,59 @@
+"""Every text the code asks for exists in Swedish and English, with the same placeholders."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from bot.i18n import LANGUAGES, catalog, t
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"t": (2,), "N_": None}
+
+
+def _keys_in_code() -> set[str]:
+    keys: set[str] = set()
+    for folder in ("bot", "conversations"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT / folder), keywords=KEYWORDS, comment_tags=()
+        ):
+            if isinstance(message, str):
+                keys.add(message)
+    return keys
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_the_code_uses_translated_texts() -> None:
+    assert len(_keys_in_code()) > 15
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_key_lacks_a_text(language: str) -> None:
+    translations = catalog(language)
+    missing = sorted(k for k in _keys_in_code() if translations.gettext(k) in ("", k))
+    assert not missing, f"{language} lacks: {missing}"
+
+
+def test_placeholders_match_between_languages() -> None:
+    for key in sorted(_keys_in_code()):
+        sv, en = catalog("sv").gettext(key), catalog("en").gettext(key)
+        assert _fields(sv) == _fields(en), key
+
+
+def test_no_unused_texts_linger_in_the_catalogs() -> None:
+    used = _keys_in_code()
+    for language in LANGUAGES:
+        unused = sorted(k for k in catalog(language)._catalog if k and k not in used)
+        assert not unused, f"{language} has unused texts: {unused}"
+
+
+def test_values_are_escaped_but_the_template_html_is_kept() -> None:
+    text = t("en", "help.coordinator", contact="<script>alert(1)</script> & co")
+    assert "&lt;script&gt;" in text and "&amp; co" in text
+    assert text.startswith("<b>")
