@@ -612,36 +612,11 @@ class BotAPIEmulator:
         self._rate_per_chat: int | None = None
         self._window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = {}
+        # "_api_send_message" serves sendMessage; method names are matched case-insensitively.
         self._methods: dict[str, Callable[[_Call], Awaitable[Any]]] = {
-            name.lower(): getattr(self, "_api_" + re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower())
-            for name in (
-                "getMe",
-                "logOut",
-                "close",
-                "deleteWebhook",
-                "setWebhook",
-                "getWebhookInfo",
-                "getUpdates",
-                "sendMessage",
-                "editMessageText",
-                "editMessageReplyMarkup",
-                "editMessageCaption",
-                "answerCallbackQuery",
-                "deleteMessage",
-                "setMyCommands",
-                "getMyCommands",
-                "deleteMyCommands",
-                "sendDocument",
-                "sendPhoto",
-                "sendChatAction",
-                "setMyDescription",
-                "getMyDescription",
-                "setMyShortDescription",
-                "getMyShortDescription",
-                "setChatMenuButton",
-                "getChatMenuButton",
-                "getChat",
-            )
+            name.removeprefix("_api_").replace("_", ""): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("_api_")
         }
         self.app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_control_errors])
         self.app[EMULATOR_KEY] = self
@@ -804,7 +779,10 @@ class BotAPIEmulator:
 
     # The timeout parameters are part of the documented test API, hence the noqa.
     async def wait_for_messages(
-        self, chat_id: int, count: int, timeout: float = 5.0
+        self,
+        chat_id: int,
+        count: int,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> list[SentMessage]:
         if not await self._change_pulse.wait_until(
             lambda: len(self.chat_messages(chat_id)) >= count, timeout
@@ -816,7 +794,11 @@ class BotAPIEmulator:
             )
         return self.chat_messages(chat_id)
 
-    async def wait_for_change(self, chat_id: int, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
+    async def wait_for_change(
+        self,
+        chat_id: int,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[SentMessage]:
         def version() -> int:
             chat = self._chats.get(chat_id)
             return chat.version if chat else 0
@@ -1153,15 +1135,14 @@ class BotAPIEmulator:
         return chat, message
 
     def _apply_edit(
-        self, chat: _Chat, message: SentMessage, call: _Call, html: str | None, **changes: Any
+        self, chat: _Chat, message: SentMessage, source: JSONDict, **changes: Any
     ) -> JSONDict:
-        # Telegram compares the resulting content, so different HTML rendering alike is no edit.
+        """``changes`` are compared with the message, ``source`` (raw html, parse mode) is not:
+        Telegram compares the resulting content, so HTML that renders the same is no edit."""
         if all(getattr(message, key) == value for key, value in changes.items()):
             raise ApiError(400, NOT_MODIFIED)
-        for key, value in changes.items():
+        for key, value in {**changes, **source}.items():
             setattr(message, key, value)
-        if "reply_markup" not in changes or len(changes) > 1:
-            message.html, message.parse_mode = html, call.get_str("parse_mode")
         message.edit_date = int(time.time())
         self._changed(chat, message)
         return self._message_payload(message)
@@ -1312,8 +1293,9 @@ class BotAPIEmulator:
             raise ApiError(400, "Bad Request: message text is empty")
         # Omitting reply_markup removes the keyboard on Telegram, a classic source of bugs.
         markup = self._markup(call)
+        source = {"html": html, "parse_mode": call.get_str("parse_mode")}
         return self._apply_edit(
-            chat, message, call, html, text=text, entities=entities, reply_markup=markup
+            chat, message, source, text=text, entities=entities, reply_markup=markup
         )
 
     async def _api_edit_message_caption(self, call: _Call) -> JSONDict:
@@ -1324,11 +1306,11 @@ class BotAPIEmulator:
             call, "caption", MAX_CAPTION, "Bad Request: message caption is too long"
         )
         markup = self._markup(call)
+        source = {"html": html, "parse_mode": call.get_str("parse_mode")}
         return self._apply_edit(
             chat,
             message,
-            call,
-            html,
+            source,
             caption=caption or None,
             entities=entities,
             reply_markup=markup,
@@ -1336,7 +1318,7 @@ class BotAPIEmulator:
 
     async def _api_edit_message_reply_markup(self, call: _Call) -> JSONDict:
         chat, message = self._editable(call)
-        return self._apply_edit(chat, message, call, message.html, reply_markup=self._markup(call))
+        return self._apply_edit(chat, message, {}, reply_markup=self._markup(call))
 
     async def _api_delete_message(self, call: _Call) -> bool:
         chat = self._target_chat(call)
