@@ -21,7 +21,7 @@ def configure_logging(level: str) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token;
     # PTB logs whole request parameters (message texts) at DEBUG. Neither may
     # reach a log, whatever LOG_LEVEL says.
-    for name in ("httpx", "httpcore", "apscheduler"):
+    for name in ("httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)
 

@@ -92,3 +92,30 @@ async def test_kill_9_mid_conversation_loses_nothing_acknowledged(
     async with db.session() as session:
         user = (await session.exec(select(User).where(User.telegram_id == 777))).one()
     assert (user.language, user.timezone) == ("sv", "Europe/Helsinki")
+
+
+async def test_webhook_mode_receives_updates_with_the_secret_token(
+    emulator: BotAPIEmulator, env_for_subprocess: dict[str, str], db: Database, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "webhook.log"
+    with log.open("ab") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "webhook",
+            "--url", f"http://127.0.0.1:{port}/123456",
+            "--listen", "127.0.0.1", "--port", str(port), "--secret-token", "s3cret-Token",
+            env=env_for_subprocess, stdout=sink, stderr=sink,
+        )  # fmt: skip
+    try:
+        await _until(lambda: bool(emulator.webhook_url) or process.returncode is not None)
+        assert emulator.webhook_url == f"http://127.0.0.1:{port}/123456", log.read_text()
+        assert emulator.webhook_secret == "s3cret-Token"
+        greta = Person(emulator, 901, "Greta", "sv")
+        assert "Hej Greta" in (await greta.ask("/start", timeout=15)).text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 20)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 JSONDict = dict[str, Any]
@@ -586,6 +587,8 @@ class BotAPIEmulator:
         self.updates_served = 0
         self.rejected_429 = 0
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
         self.descriptions: dict[tuple[str, str], str] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
         self._users: dict[int, JSONDict] = {}
@@ -642,6 +645,11 @@ class BotAPIEmulator:
 
     async def stop(self) -> None:
         self._closing = True
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         self._updates_pulse.fire()
         self._change_pulse.fire()
         for queue in self._subscribers:
@@ -1165,16 +1173,45 @@ class BotAPIEmulator:
 
     async def _api_delete_webhook(self, call: _Call) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
         if call.get_bool("drop_pending_updates"):
             self._updates.clear()
         return True
 
     async def _api_set_webhook(self, call: _Call) -> bool:
-        # Stored so getUpdates conflicts like on Telegram; updates are not pushed anywhere.
+        # Like Telegram: getUpdates now conflicts and queued updates are POSTed to the URL.
         self.webhook_url = call.get_str("url") or ""
+        self.webhook_secret = call.get_str("secret_token")
         if call.get_bool("drop_pending_updates"):
             self._updates.clear()
+        if self.webhook_url and self._webhook_task is None:
+            self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
         return True
+
+    async def _deliver_to_webhook(self) -> None:
+        """Push queued updates one at a time; keep one until the bot answers 200."""
+        async with aiohttp.ClientSession() as http:
+            while not self._closing:
+                if not (self.webhook_url and self._updates):
+                    await self._updates_pulse.wait_until(
+                        lambda: bool(self._closing or (self.webhook_url and self._updates)), 1.0
+                    )
+                    continue
+                update = self._updates[0]
+                headers = {}
+                if self.webhook_secret:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                try:
+                    async with http.post(self.webhook_url, json=update, headers=headers) as answer:
+                        delivered = answer.status == 200
+                except aiohttp.ClientError:
+                    delivered = False
+                if delivered:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+                    self.updates_served += 1
+                else:
+                    await asyncio.sleep(0.2)
 
     async def _api_get_webhook_info(self, call: _Call) -> JSONDict:
         return {
