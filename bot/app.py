@@ -12,12 +12,12 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, Ty
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import services
+from bot import scheduler, services
 from bot.clock import Clock, SystemClock
 from bot.commands import menus
 from bot.errors import on_error
 from bot.settings import Settings
-from conversations import fallback, help, settings, start
+from conversations import choose, contract, fallback, help, intro, pairing, settings, start
 from storage.db import Database
 from storage.persistence import DatabasePersistence
 
@@ -52,7 +52,8 @@ async def _register_menus(application: AnyApplication) -> None:
     log.info("bot @%s ready; command menus registered", application.bot.username)
 
 
-async def _close_database(application: AnyApplication) -> None:
+async def _close(application: AnyApplication) -> None:
+    await scheduler.installed(application).close()
     await services.of_app(application).db.dispose()
 
 
@@ -69,7 +70,7 @@ def build_application(
         Application.builder()
         .token(token)
         .base_url(settings_.telegram_api_url)
-        .base_file_url(settings_.telegram_api_url.replace("/bot", "/file/bot"))
+        .base_file_url(settings_.telegram_file_url)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -81,7 +82,7 @@ def build_application(
         .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
         .persistence(DatabasePersistence(db))
         .post_init(_register_menus)
-        .post_shutdown(_close_database)
+        .post_shutdown(_close)
     )
     if rate_limit:
         # A safety net for replies; scheduled messages are paced by the outbox itself.
@@ -91,8 +92,22 @@ def build_application(
         application, services.Services(settings=settings_, db=db, clock=clock or SystemClock())
     )
 
-    application.add_handlers([*start.handlers(), *help.handlers(), settings.conversation()])
+    # Conversations first, so a person in the middle of a flow is answered by it.
+    application.add_handlers(
+        [settings.conversation(), intro.conversation(), contract.conversation()]
+    )
+    application.add_handlers(
+        [
+            *start.handlers(),
+            *help.handlers(),
+            *pairing.handlers(),
+            *choose.handlers(),
+            *intro.handlers(),
+            *contract.handlers(),
+        ]
+    )
     application.add_handlers(fallback.handlers())
     application.add_handler(TypeHandler(Update, _flush_conversations), group=FLUSH_GROUP)
     application.add_error_handler(on_error)
+    scheduler.install(application)
     return application

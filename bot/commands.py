@@ -9,8 +9,14 @@ from bot.i18n import LANGUAGES, N_, t
 # (command, key of its one-line description); order is the order in the menu.
 MENU: tuple[tuple[str, str], ...] = (
     ("start", N_("cmd.start")),
-    ("help", N_("cmd.help")),
+    ("new", N_("cmd.new")),
+    ("areas", N_("cmd.areas")),
+    ("decide", N_("cmd.decide")),
+    ("confidentiality", N_("cmd.confidentiality")),
+    ("contract", N_("cmd.contract")),
+    ("switch", N_("cmd.switch")),
     ("settings", N_("cmd.settings")),
+    ("help", N_("cmd.help")),
     ("cancel", N_("cmd.cancel")),
 )
 

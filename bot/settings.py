@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def telegram_file_url(self) -> str:
+        """Where PTB downloads files: the Bot API's `/file/bot` twin of `/bot`."""
+        return self.telegram_api_url.replace("/bot", "/file/bot")
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -1,21 +1,26 @@
-"""Small helpers shared by the handlers: who is talking, and how to answer."""
+"""Small helpers shared by the handlers: who is talking, running an action, answering."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackContext
 
-from bot import services
-from bot.i18n import normalise_language
+from bot import scheduler, services
+from bot.i18n import normalise_language, t
+from bot.textsplit import split_html
+from bot.usecases import Refused
 from storage import users
 from storage.models import User
 
 Context = CallbackContext[Any, Any, Any, Any]
-
-# Telegram's limit, in UTF-16 code units; we split on characters with margin.
-MESSAGE_LIMIT = 4096
+T = TypeVar("T")
+KeyRows = Sequence[Sequence[tuple[str, str]]]
 
 
 async def remember_user(update: Update, context: Context) -> User:
@@ -33,6 +38,30 @@ async def remember_user(update: Update, context: Context) -> User:
             language=normalise_language(tg_user.language_code, svc.settings.default_language),
             timezone=svc.settings.timezone,
         )
+
+
+def now(context: Context) -> datetime:
+    return services.of(context).clock.now()
+
+
+def today_for(user: User, context: Context) -> date:
+    return now(context).astimezone(ZoneInfo(user.timezone)).date()
+
+
+def local_date(user: User, moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(user.timezone)).date()
+
+
+async def run(context: Context, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one action in one committed transaction, then send what it queued right away.
+
+    A `Refused` from the action rolls everything back and propagates.
+    """
+    async with services.of(context).db.session() as session:
+        result = await action(session)
+    # What the action queued (the partner's notice) goes out now, not at the next tick.
+    scheduler.kick(context.application)
+    return result
 
 
 async def remember_step(update: Update, context: Context, flow: str, state: object) -> None:
@@ -57,33 +86,50 @@ def message_of(update: Update) -> Message:
     return message
 
 
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+def keyboard(language: str, rows: KeyRows) -> InlineKeyboardMarkup:
+    """Inline buttons from (translation key, callback data) pairs."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(language, key), callback_data=data) for key, data in row]
+         for row in rows]
+    )  # fmt: skip
 
 
-def split_text(text: str, limit: int = MESSAGE_LIMIT - 96) -> list[str]:
-    """Cut plain text into pieces Telegram accepts, preferring paragraph and line breaks.
+def raw_keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline buttons whose labels are not translation keys (names, dates)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
 
-    Telegram measures its limit in UTF-16 units of the parsed text, so this is
-    applied to what the user wrote before it is escaped.
-    """
-    pieces: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        low, high = 1, len(rest)
-        while low < high:  # the longest prefix that fits
-            middle = (low + high + 1) // 2
-            if utf16_len(rest[:middle]) <= limit:
-                low = middle
-            else:
-                high = middle - 1
-        cut = low
-        for separator in ("\n\n", "\n", " "):
-            position = rest.rfind(separator, 0, cut)
-            if position > cut // 2:
-                cut = position + len(separator)
-                break
-        pieces.append(rest[:cut])
-        rest = rest[cut:]
-    pieces.append(rest)
-    return [piece for piece in pieces if piece]
+
+async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Send `text` (HTML) to the chat, split if long; buttons go under the last piece."""
+    chat = update.effective_chat
+    assert chat is not None
+    pieces = split_html(text)
+    sent: Message | None = None
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        sent = await chat.send_message(piece, reply_markup=markup if last else None)
+    assert sent is not None
+    return sent
+
+
+async def answer_button(update: Update) -> None:
+    """Acknowledge a pressed button so the app stops its spinner."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def explain(update: Update, user: User, refusal: Refused) -> None:
+    """Tell the person kindly why that did not work; nothing was changed."""
+    await answer_button(update)
+    await say(update, t(user.language, refusal.key, **refusal.values))
+
+
+def callback_parts(update: Update, expected: int) -> list[str]:
+    """The ':'-separated fields of the pressed button's data (already matched by pattern)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    assert len(parts) == expected
+    return parts

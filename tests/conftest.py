@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -59,7 +61,11 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
 
 @pytest.fixture
 def clock() -> TravellingClock:
-    return TravellingClock()
+    """Tomorrow 10:00 in Stockholm, then flowing: days start outside quiet hours,
+    so what a test schedules does not depend on when the suite runs."""
+    stockholm = ZoneInfo("Europe/Stockholm")
+    tomorrow = datetime.now(stockholm).date() + timedelta(days=1)
+    return TravellingClock(datetime.combine(tomorrow, time(10, 0), tzinfo=stockholm))
 
 
 @pytest.fixture
@@ -122,3 +128,15 @@ def env_for_subprocess(
         LOG_LEVEL="INFO",
     )
     yield env
+
+
+# -- the outbox dispatcher (appended; kept below the fixtures above on purpose) ---------------
+from bot import scheduler  # noqa: E402
+
+
+@pytest.fixture
+async def dispatcher(bot_app: AnyApplication) -> scheduler.Dispatcher:
+    """The running bot's outbox dispatcher with its periodic job paused: tests call run_once."""
+    installed = scheduler.installed(bot_app)
+    await installed.pause()
+    return installed

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from bot.i18n import LANGUAGES, catalog, t
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"t": (2,), "N_": None}
+KEYWORDS = {"t": (2,), "N_": None, "Refused": None}
 
 
 def _keys_in_code() -> set[str]:

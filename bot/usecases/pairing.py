@@ -1,0 +1,245 @@
+"""Starting a mentorship: invitations, answering them, and choosing the current one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import invites as rules
+from bot.domain.mentorship import OPEN_STATES, check_transition, other_role
+from bot.i18n import N_
+from bot.usecases import Refused, notify
+from storage import mentorships, users
+from storage.mentorships import Pairing
+from storage.models import Invite, MentorshipState, Role, User
+
+# Keys built from an `InviteProblem` value in `_usable_invite`.
+PROBLEM_TEXTS = (
+    N_("invite.problem.malformed"),
+    N_("invite.problem.unknown"),
+    N_("invite.problem.own"),
+    N_("invite.problem.used"),
+    N_("invite.problem.declined"),
+    N_("invite.problem.revoked"),
+    N_("invite.problem.expired"),
+)
+
+# A party who has not decided a few days after pairing is reminded once.
+INTRO_REMINDER_AFTER = timedelta(days=4)
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    invite: Invite
+    inviter: User
+    role_for_me: Role
+
+
+def display_name(user: User) -> str:
+    return f"{user.first_name} {user.last_name}".strip() if user.last_name else user.first_name
+
+
+async def create_invitation(
+    session: AsyncSession, *, creator: User, role: str, now: datetime, ttl_days: int
+) -> Invite:
+    if role not in (Role.MENTOR, Role.ADEPT):
+        raise Refused("pairing.unknown_role")
+    mentorship = await mentorships.create(
+        session, creator=creator, role=role, state=MentorshipState.INVITED
+    )
+    assert mentorship.id is not None and creator.id is not None
+    await mentorships.record_transition(
+        session,
+        mentorship=mentorship,
+        to_state=MentorshipState.INVITED,
+        actor_id=creator.id,
+        at=now,
+        reason="created",
+    )
+    return await mentorships.add_invite(
+        session,
+        invite=Invite(
+            code=rules.new_code(),
+            mentorship_id=mentorship.id,
+            created_by_id=creator.id,
+            inviter_role=role,
+            created_at=now,
+            expires_at=now + timedelta(days=ttl_days),
+        ),
+    )
+
+
+async def _usable_invite(
+    session: AsyncSession, *, code: str, user: User, now: datetime
+) -> tuple[Invite, User]:
+    assert user.id is not None
+    if not rules.looks_like_code(code):
+        raise Refused("invite.problem.malformed")
+    invite = await mentorships.invite_by_code(session, code=code)
+    problem = rules.problem_with(invite, user_id=user.id, now=now)
+    inviter = await users.get(session, user_id=invite.created_by_id) if invite else None
+    name = display_name(inviter) if inviter else ""
+    if problem is not None:
+        expired_on = invite.expires_at.date().isoformat() if invite else ""
+        raise Refused(f"invite.problem.{problem.value}", name=name, date=expired_on)
+    assert invite is not None and inviter is not None
+    for existing in await mentorships.pairings_of(session, user_id=user.id, states=OPEN_STATES):
+        if existing.partner is not None and existing.partner.id == inviter.id:
+            raise Refused(N_("invite.problem.already_paired"), name=name)
+    return invite, inviter
+
+
+async def view_invitation(
+    session: AsyncSession, *, code: str, user: User, now: datetime
+) -> InvitationView:
+    invite, inviter = await _usable_invite(session, code=code, user=user, now=now)
+    return InvitationView(invite, inviter, other_role(invite.inviter_role))
+
+
+def intro_buttons(mentorship_id: int, role: str) -> notify.Buttons:
+    """Buttons under the intro guide: areas (adept) and the decision to continue."""
+    rows: notify.Buttons = []
+    if role == Role.ADEPT:
+        rows.append([(N_("intro.button.areas"), f"intro:areas:{mentorship_id}")])
+    rows.append(
+        [
+            (N_("intro.button.continue"), f"intro:yes:{mentorship_id}"),
+            (N_("intro.button.stop"), f"intro:no:{mentorship_id}"),
+        ]
+    )
+    return rows
+
+
+async def accept_invitation(
+    session: AsyncSession, *, code: str, user: User, now: datetime
+) -> Pairing:
+    invite, inviter = await _usable_invite(session, code=code, user=user, now=now)
+    mentorship = await mentorships.get(session, mentorship_id=invite.mentorship_id)
+    assert mentorship is not None and mentorship.id is not None and user.id is not None
+    target = check_transition(mentorship.state, MentorshipState.INTRO)
+    my_role = other_role(invite.inviter_role)
+    await mentorships.add_member(session, mentorship=mentorship, user=user, role=my_role)
+    invite.used_at, invite.used_by_id = now, user.id
+    await mentorships.record_transition(
+        session, mentorship=mentorship, to_state=target, actor_id=user.id, at=now
+    )
+    user.current_mentorship_id = inviter.current_mentorship_id = mentorship.id
+    await mentorships.save(session, invite, user, inviter)
+
+    await notify.tell(
+        session,
+        recipient=inviter,
+        key=N_("pairing.accepted_to_inviter"),
+        values={"name": display_name(user)},
+        dedupe=f"pair:{mentorship.id}:accepted",
+        now=now,
+        mentorship_id=mentorship.id,
+    )
+    await notify.tell(
+        session,
+        recipient=inviter,
+        key=f"intro.guide.{invite.inviter_role}",
+        values={"name": display_name(user)},
+        buttons=intro_buttons(mentorship.id, invite.inviter_role),
+        dedupe=f"pair:{mentorship.id}:guide:{inviter.id}",
+        now=now,
+        mentorship_id=mentorship.id,
+    )
+    for member in (user, inviter):
+        await notify.queue(
+            session,
+            recipient=member,
+            kind="intro_decision_reminder",
+            dedupe=f"intro:{mentorship.id}:remind:{member.id}",
+            due_at=now + INTRO_REMINDER_AFTER,
+            payload={"mentorship_id": mentorship.id},
+            mentorship_id=mentorship.id,
+        )
+    found = await mentorships.pairing(session, mentorship_id=mentorship.id, user_id=user.id)
+    assert found is not None
+    return found
+
+
+async def decline_invitation(
+    session: AsyncSession, *, code: str, user: User, now: datetime
+) -> User:
+    """Turn an invitation down; returns the inviter (who is told kindly)."""
+    invite, inviter = await _usable_invite(session, code=code, user=user, now=now)
+    mentorship = await mentorships.get(session, mentorship_id=invite.mentorship_id)
+    assert mentorship is not None and mentorship.id is not None
+    target = check_transition(mentorship.state, MentorshipState.DECLINED)
+    invite.declined_at, invite.used_by_id = now, user.id
+    await mentorships.save(session, invite)
+    await mentorships.record_transition(
+        session, mentorship=mentorship, to_state=target, actor_id=user.id, at=now, reason="declined"
+    )
+    await notify.tell(
+        session,
+        recipient=inviter,
+        key=N_("pairing.declined_to_inviter"),
+        values={"name": display_name(user)},
+        dedupe=f"pair:{mentorship.id}:declined",
+        now=now,
+        mentorship_id=mentorship.id,
+    )
+    return inviter
+
+
+async def revoke_invitation(
+    session: AsyncSession, *, invite_id: int, user: User, now: datetime
+) -> None:
+    invite = await mentorships.invite_by_id(session, invite_id=invite_id)
+    if invite is None or invite.created_by_id != user.id:
+        raise Refused("common.not_yours")
+    if not rules.is_open(invite, now=now):
+        raise Refused("pairing.revoke_too_late")
+    mentorship = await mentorships.get(session, mentorship_id=invite.mentorship_id)
+    assert mentorship is not None
+    target = check_transition(mentorship.state, MentorshipState.DECLINED)
+    invite.revoked_at = now
+    await mentorships.save(session, invite)
+    await mentorships.record_transition(
+        session, mentorship=mentorship, to_state=target, actor_id=user.id, at=now, reason="revoked"
+    )
+
+
+async def member_view(session: AsyncSession, *, mentorship_id: int, user: User) -> Pairing:
+    """The mentorship as this user sees it; refused for anyone who is not a member."""
+    assert user.id is not None
+    found = await mentorships.pairing(session, mentorship_id=mentorship_id, user_id=user.id)
+    if found is None:
+        raise Refused("common.not_yours")
+    return found
+
+
+async def choose_current(session: AsyncSession, *, user: User, mentorship_id: int) -> Pairing:
+    found = await member_view(session, mentorship_id=mentorship_id, user=user)
+    user.current_mentorship_id = mentorship_id
+    await mentorships.save(session, user)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Which mentorship a command acts on: `chosen`, or `options` to ask about."""
+
+    chosen: Pairing | None
+    options: list[Pairing]
+
+
+async def resolve(
+    session: AsyncSession, *, user: User, states: frozenset[str] = OPEN_STATES
+) -> Choice:
+    """The mentorship a command means: the only one, or the remembered current one."""
+    assert user.id is not None
+    options = [
+        p
+        for p in await mentorships.pairings_of(session, user_id=user.id, states=states)
+        if p.partner is not None
+    ]
+    if len(options) == 1:
+        return Choice(options[0], options)
+    current = next((p for p in options if p.mentorship.id == user.current_mentorship_id), None)
+    return Choice(current, options)

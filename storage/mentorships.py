@@ -1,0 +1,141 @@
+"""Queries about mentorships, their members, invitations and transitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Invite, Membership, Mentorship, MentorshipTransition, User
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """One mentorship seen from one member: theirs, their role, and the partner (if any)."""
+
+    mentorship: Mentorship
+    me: Membership
+    partner: User | None
+    partner_membership: Membership | None
+
+
+async def get(session: AsyncSession, *, mentorship_id: int) -> Mentorship | None:
+    return await session.get(Mentorship, mentorship_id)
+
+
+async def create(session: AsyncSession, *, creator: User, role: str, state: str) -> Mentorship:
+    assert creator.id is not None
+    mentorship = Mentorship(created_by_id=creator.id, state=state)
+    session.add(mentorship)
+    await session.flush()
+    assert mentorship.id is not None
+    session.add(Membership(mentorship_id=mentorship.id, user_id=creator.id, role=role))
+    await session.flush()
+    return mentorship
+
+
+async def add_member(
+    session: AsyncSession, *, mentorship: Mentorship, user: User, role: str
+) -> Membership:
+    assert mentorship.id is not None and user.id is not None
+    membership = Membership(mentorship_id=mentorship.id, user_id=user.id, role=role)
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def record_transition(
+    session: AsyncSession,
+    *,
+    mentorship: Mentorship,
+    to_state: str,
+    actor_id: int | None,
+    at: datetime,
+    reason: str | None = None,
+) -> None:
+    assert mentorship.id is not None
+    session.add(
+        MentorshipTransition(
+            mentorship_id=mentorship.id,
+            from_state=mentorship.state,
+            to_state=to_state,
+            actor_id=actor_id,
+            reason=reason,
+            at=at,
+        )
+    )
+    mentorship.state = to_state
+    session.add(mentorship)
+    await session.flush()
+
+
+async def transitions(session: AsyncSession, *, mentorship_id: int) -> list[MentorshipTransition]:
+    rows = await session.exec(
+        select(MentorshipTransition)
+        .where(MentorshipTransition.mentorship_id == mentorship_id)
+        .order_by(col(MentorshipTransition.id))
+    )
+    return list(rows)
+
+
+async def pairing(session: AsyncSession, *, mentorship_id: int, user_id: int) -> Pairing | None:
+    """The mentorship as `user_id` sees it, or None if they are not a member."""
+    mentorship = await session.get(Mentorship, mentorship_id)
+    if mentorship is None:
+        return None
+    members = list(
+        await session.exec(select(Membership).where(Membership.mentorship_id == mentorship_id))
+    )
+    mine = next((m for m in members if m.user_id == user_id), None)
+    if mine is None:
+        return None
+    other = next((m for m in members if m.user_id != user_id), None)
+    partner = await session.get(User, other.user_id) if other else None
+    return Pairing(mentorship, mine, partner, other)
+
+
+async def pairings_of(
+    session: AsyncSession, *, user_id: int, states: frozenset[str] | None = None
+) -> list[Pairing]:
+    """Every mentorship the user belongs to (optionally only in `states`), oldest first."""
+    statement = (
+        select(Mentorship)
+        .join(Membership, col(Membership.mentorship_id) == col(Mentorship.id))
+        .where(Membership.user_id == user_id)
+        .order_by(col(Mentorship.id))
+    )
+    if states is not None:
+        statement = statement.where(col(Mentorship.state).in_(states))
+    found = []
+    for mentorship in await session.exec(statement):
+        assert mentorship.id is not None
+        seen = await pairing(session, mentorship_id=mentorship.id, user_id=user_id)
+        if seen is not None:
+            found.append(seen)
+    return found
+
+
+async def add_invite(session: AsyncSession, *, invite: Invite) -> Invite:
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def invite_by_code(session: AsyncSession, *, code: str) -> Invite | None:
+    return (await session.exec(select(Invite).where(Invite.code == code))).first()
+
+
+async def invite_by_id(session: AsyncSession, *, invite_id: int) -> Invite | None:
+    return await session.get(Invite, invite_id)
+
+
+async def invite_for(session: AsyncSession, *, mentorship_id: int) -> Invite | None:
+    return (await session.exec(select(Invite).where(Invite.mentorship_id == mentorship_id))).first()
+
+
+async def save(session: AsyncSession, *items: object) -> None:
+    for item in items:
+        session.add(item)
+    await session.flush()

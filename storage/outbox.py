@@ -1,0 +1,251 @@
+"""Queries on the outbox (keyword-only, each taking the caller's session).
+
+A row moves pending -> sending (claimed) -> sent, or ends failed, expired or
+cancelled; a failed attempt may put it back to pending with a later due time.
+None of these functions commit: the caller's unit of work decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Notification, OutboxState
+from storage.types import utcnow
+
+# The column is VARCHAR(200); error texts are class names and short reasons.
+_ERROR_LENGTH = 200
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _error(text: str | None) -> str | None:
+    return None if text is None else text[:_ERROR_LENGTH]
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    recipient_id: int,
+    kind: str,
+    due_at: datetime,
+    payload: dict[str, Any],
+    mentorship_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Queue a message; False (and nothing changed) when `key` was queued before.
+
+    ON CONFLICT DO NOTHING instead of catching the IntegrityError: a failed
+    statement would abort a PostgreSQL transaction, and callers enqueue inside
+    the same unit of work that records what the message is about.
+    """
+    values: dict[str, Any] = {
+        "idempotency_key": key,
+        "recipient_id": recipient_id,
+        "mentorship_id": mentorship_id,
+        "kind": kind,
+        "payload": payload,
+        "state": OutboxState.PENDING.value,
+        "due_at": due_at,
+        "expires_at": expires_at,
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(col(Notification.id))
+    )
+    result = await session.exec(statement)
+    return result.first() is not None
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    keys: Iterable[str] | None = None,
+    key_prefix: str | None = None,
+) -> int:
+    """Cancel pending rows by exact keys and/or a key prefix; returns how many.
+
+    Rows already being sent are left alone: the message is on its way.
+    """
+    if keys is None and key_prefix is None:
+        raise ValueError("cancel needs keys or a key_prefix")
+    conditions: list[ColumnElement[bool]] = []
+    if keys is not None:
+        wanted = list(keys)
+        if wanted:
+            conditions.append(col(Notification.idempotency_key).in_(wanted))
+    if key_prefix is not None:
+        # autoescape: a prefix such as "meeting_1:" must not match "meetingX1:".
+        conditions.append(col(Notification.idempotency_key).startswith(key_prefix, autoescape=True))
+    if not conditions:
+        return 0
+    result = await session.exec(
+        update(Notification)
+        .where(col(Notification.state) == OutboxState.PENDING, or_(*conditions))
+        .values(state=OutboxState.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, stale_after: timedelta
+) -> list[Notification]:
+    """Move up to `limit` due pending rows to sending and return them, earliest first.
+
+    Rows left in sending longer than `stale_after` (the process died mid-send)
+    go back to pending first, so they are sent again: at most one duplicate,
+    never a lost reminder.
+
+    Two dispatchers never claim the same row: on PostgreSQL the candidates are
+    locked with SKIP LOCKED so a second process takes other rows instead of
+    waiting; on SQLite (and as a second line on PostgreSQL) the UPDATE only
+    touches rows still pending, so whoever writes second claims nothing twice.
+    """
+    stale = (
+        col(Notification.state) == OutboxState.SENDING,
+        or_(
+            col(Notification.claimed_at).is_(None),
+            col(Notification.claimed_at) < now - stale_after,
+        ),
+    )
+    # Read before writing: an idle tick then takes no write lock (SQLite has one for the file).
+    if (await session.exec(select(Notification.id).where(*stale).limit(1))).first() is not None:
+        await session.exec(
+            update(Notification)
+            .where(*stale)
+            .values(state=OutboxState.PENDING.value, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    candidates = (
+        select(Notification.id)
+        .where(col(Notification.state) == OutboxState.PENDING, col(Notification.due_at) <= now)
+        .order_by(col(Notification.due_at), col(Notification.id))
+        .limit(limit)
+    )
+    if _dialect(session) == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = [row_id for row_id in (await session.exec(candidates)).all() if row_id is not None]
+    if not ids:
+        return []
+    claimed = await session.exec(
+        update(Notification)
+        .where(col(Notification.id).in_(ids), col(Notification.state) == OutboxState.PENDING)
+        .values(
+            state=OutboxState.SENDING.value,
+            claimed_at=now,
+            attempts=col(Notification.attempts) + 1,
+        )
+        .returning(col(Notification.id))
+        .execution_options(synchronize_session=False)
+    )
+    claimed_ids = [row[0] for row in claimed.all()]
+    if not claimed_ids:
+        return []
+    rows = await session.exec(
+        select(Notification)
+        .where(col(Notification.id).in_(claimed_ids))
+        .order_by(col(Notification.due_at), col(Notification.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def _set(session: AsyncSession, notification_id: int, **values: Any) -> None:
+    await session.exec(
+        update(Notification)
+        .where(col(Notification.id) == notification_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_sent(session: AsyncSession, *, notification_id: int, now: datetime) -> None:
+    await _set(session, notification_id, state=OutboxState.SENT.value, sent_at=now, last_error=None)
+
+
+async def reschedule(
+    session: AsyncSession,
+    *,
+    notification_id: int,
+    due_at: datetime,
+    count_attempt: bool,
+    error: str | None,
+) -> None:
+    """Back to pending at `due_at`.
+
+    The claim counted an attempt; `count_attempt=False` takes it back, for
+    delays that say nothing about the message (quiet hours, flood control).
+    """
+    attempts = col(Notification.attempts)
+    await _set(
+        session,
+        notification_id,
+        state=OutboxState.PENDING.value,
+        due_at=due_at,
+        claimed_at=None,
+        last_error=_error(error),
+        attempts=attempts if count_attempt else case((attempts > 0, attempts - 1), else_=0),
+    )
+
+
+async def mark_failed(session: AsyncSession, *, notification_id: int, error: str) -> None:
+    await _set(session, notification_id, state=OutboxState.FAILED.value, last_error=_error(error))
+
+
+async def mark_expired(
+    session: AsyncSession, *, notification_id: int, reason: str | None = None
+) -> None:
+    await _set(session, notification_id, state=OutboxState.EXPIRED.value, last_error=_error(reason))
+
+
+async def mark_cancelled(
+    session: AsyncSession, *, notification_id: int, reason: str | None = None
+) -> None:
+    await _set(
+        session, notification_id, state=OutboxState.CANCELLED.value, last_error=_error(reason)
+    )
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the earliest pending row is due (the sandbox's "jump to the next notification")."""
+    result = await session.exec(
+        select(func.min(Notification.due_at)).where(col(Notification.state) == OutboxState.PENDING)
+    )
+    return result.one()
+
+
+async def get_by_key(session: AsyncSession, *, key: str) -> Notification | None:
+    result = await session.exec(
+        select(Notification)
+        .where(col(Notification.idempotency_key) == key)
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def pending_for(session: AsyncSession, *, recipient_id: int) -> list[Notification]:
+    result = await session.exec(
+        select(Notification)
+        .where(
+            col(Notification.recipient_id) == recipient_id,
+            col(Notification.state) == OutboxState.PENDING,
+        )
+        .order_by(col(Notification.due_at), col(Notification.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(result.all())
