@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import services
-from bot.i18n import t
+from bot.commands import menu
+from bot.i18n import escape, t
 from conversations.common import Context, message_of, remember_user
 
 
@@ -18,13 +19,20 @@ def support_text(language: str, coordinator_contact: str) -> str:
     return "\n\n".join([coordinator, t(language, "help.emergency")])
 
 
+def command_list(language: str) -> str:
+    """The same commands and descriptions as Telegram's menu, so the two never disagree."""
+    lines = [t(language, "help.commands_title")]
+    lines += [f"/{command.command} – {escape(command.description)}" for command in menu(language)]
+    return "\n".join(lines)
+
+
 async def show_help(update: Update, context: Context) -> None:
     user = await remember_user(update, context)
     settings = services.of(context).settings
     text = "\n\n".join(
         [
             t(user.language, "help.intro"),
-            t(user.language, "help.commands"),
+            command_list(user.language),
             support_text(user.language, settings.coordinator_contact),
         ]
     )

@@ -91,13 +91,13 @@ def _alembic_config(url: str) -> Any:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the schema to `revision`. Must be called outside a running event loop."""
     from alembic import command
 
     command.upgrade(_alembic_config(url), revision)
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
+async def upgrade_async(url: str, revision: str = "heads") -> None:
     """`upgrade` for callers already inside an event loop (tests, the sandbox)."""
     await asyncio.to_thread(upgrade, url, revision)
