@@ -6,18 +6,42 @@ import logging
 import warnings
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
+from telegram import BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults, TypeHandler
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+    TypeHandler,
+)
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import scheduler, services
 from bot.clock import Clock, SystemClock
-from bot.commands import menus
+from bot.commands import coordinator_menu, menus
 from bot.errors import on_error
 from bot.settings import Settings
-from conversations import choose, contract, fallback, help, intro, pairing, settings, start
+from conversations import (
+    checkins,
+    choose,
+    closing,
+    contract,
+    diary,
+    fallback,
+    goals,
+    help,
+    intro,
+    meetings,
+    pairing,
+    questions,
+    settings,
+    start,
+    support,
+)
 from storage.db import Database
 from storage.persistence import DatabasePersistence
 
@@ -29,6 +53,8 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
+# Runs before the flows: see `_one_flow_at_a_time`.
+FLOW_SWITCH_GROUP = -10
 # Runs after every other handler group: see `_flush_conversations`.
 FLUSH_GROUP = 100
 
@@ -43,12 +69,47 @@ async def _flush_conversations(update: object, context: ContextTypes.DEFAULT_TYP
     await context.application.update_persistence()
 
 
+async def _one_flow_at_a_time(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Starting a flow leaves any other flow the person was in.
+
+    Otherwise the earlier flow, registered first, would go on taking their typed
+    answers (a goal's text landing in a half-finished contract). PTB offers no
+    public way to end a conversation from outside, hence the private dict.
+    """
+    if not isinstance(update, Update) or not update.effective_chat or not update.effective_user:
+        return
+    key = (update.effective_chat.id, update.effective_user.id)
+    flows = [
+        h for h in context.application.handlers.get(0, []) if isinstance(h, ConversationHandler)
+    ]
+    starting = [f for f in flows if any(e.check_update(update) for e in f.entry_points)]
+    if not starting:
+        return
+    persistence = context.application.persistence
+    for flow in flows:
+        if flow in starting or key not in flow._conversations:
+            continue
+        del flow._conversations[key]
+        if persistence is not None and flow.name:
+            await persistence.update_conversation(flow.name, key, None)
+
+
 async def _register_menus(application: AnyApplication) -> None:
     settings_: Settings = services.of_app(application).settings
     by_language = menus()
     for language, commands in by_language.items():
         await application.bot.set_my_commands(commands, language_code=language)
     await application.bot.set_my_commands(by_language[settings_.default_language])
+    for admin in settings_.admin_ids:
+        # A chat-scoped menu adds /stats for coordinators only. It needs a chat
+        # that exists, so a coordinator who never opened the bot is skipped.
+        try:
+            await application.bot.set_my_commands(
+                coordinator_menu(settings_.default_language),
+                scope=BotCommandScopeChat(admin),
+            )
+        except TelegramError as error:
+            log.info("no coordinator menu for one admin yet: %s", type(error).__name__)
     log.info("bot @%s ready; command menus registered", application.bot.username)
 
 
@@ -94,7 +155,17 @@ def build_application(
 
     # Conversations first, so a person in the middle of a flow is answered by it.
     application.add_handlers(
-        [settings.conversation(), intro.conversation(), contract.conversation()]
+        [
+            settings.conversation(),
+            intro.conversation(),
+            contract.conversation(),
+            meetings.conversation(),
+            diary.conversation(),
+            goals.conversation(),
+            checkins.conversation(),
+            closing.conversation(),
+            support.conversation(),
+        ]
     )
     application.add_handlers(
         [
@@ -104,10 +175,41 @@ def build_application(
             *choose.handlers(),
             *intro.handlers(),
             *contract.handlers(),
+            *meetings.handlers(),
+            *diary.handlers(),
+            *questions.handlers(),
+            *goals.handlers(),
+            *closing.handlers(),
+            *support.handlers(),
         ]
     )
-    application.add_handlers(fallback.handlers())
+    application.add_handlers([diary.continuation(), *fallback.handlers()])
+    application.add_handler(TypeHandler(Update, _one_flow_at_a_time), group=FLOW_SWITCH_GROUP)
     application.add_handler(TypeHandler(Update, _flush_conversations), group=FLUSH_GROUP)
     application.add_error_handler(on_error)
     scheduler.install(application)
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        meetings.nudge_job,
+        interval=3600,
+        first=60,
+        name="booking-nudges",
+        job_kwargs={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
+    )
+    # Planning is idempotent and a check-in may well go out an hour late, so a run
+    # delayed by anything short of the next one still happens instead of being dropped.
+    application.job_queue.run_repeating(
+        checkins.checkin_job,
+        interval=3600,
+        first=30,
+        name="monthly-checkins",
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+    )
+    application.job_queue.run_repeating(
+        closing.closing_job,
+        interval=3600,
+        first=90,
+        name="closing",
+        job_kwargs={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
+    )
     return application

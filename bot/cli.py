@@ -1,4 +1,4 @@
-"""`mentorbot`: run the bot, serve a webhook, migrate the database."""
+"""`mentorbot`: run the bot, serve a webhook, migrate the database, open the sandbox."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     webhook.add_argument("--listen", help="address to bind (default: WEBHOOK_LISTEN)")
     webhook.add_argument("--port", type=int, help="port to bind (default: WEBHOOK_PORT)")
     webhook.add_argument("--secret-token", help="secret Telegram echoes (default: WEBHOOK_SECRET)")
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot in a browser: emulated Telegram, no token, time travel"
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply all schema migrations")
@@ -90,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _migrate(settings)
             where = settings.resolved_database_url.split("@")[-1]  # never print a password
             print(f"database is at the newest schema ({where})")
+            return 0
+        if args.command == "sandbox":
+            from bot.sandbox.server import serve
+
+            # Its own SQLite file and a fake token: never the real DATABASE_URL or BOT_TOKEN.
+            serve(settings, host=args.host, port=args.port)
             return 0
         _run(settings, args)
     except SettingError as exc:

@@ -14,7 +14,19 @@ MENU: tuple[tuple[str, str], ...] = (
     ("decide", N_("cmd.decide")),
     ("confidentiality", N_("cmd.confidentiality")),
     ("contract", N_("cmd.contract")),
+    ("goal", N_("cmd.goal")),
+    ("goals", N_("cmd.goals")),
+    ("progress", N_("cmd.progress")),
+    ("book", N_("cmd.book")),
+    ("meetings", N_("cmd.meetings")),
+    ("questions", N_("cmd.questions")),
+    ("diary", N_("cmd.diary")),
+    ("checkin", N_("cmd.checkin")),
     ("switch", N_("cmd.switch")),
+    ("close", N_("cmd.close")),
+    ("extend", N_("cmd.extend")),
+    ("end", N_("cmd.end")),
+    ("support", N_("cmd.support")),
     ("settings", N_("cmd.settings")),
     ("help", N_("cmd.help")),
     ("cancel", N_("cmd.cancel")),
@@ -23,6 +35,14 @@ MENU: tuple[tuple[str, str], ...] = (
 
 def menu(language: str) -> list[BotCommand]:
     return [BotCommand(command, t(language, key)) for command, key in MENU]
+
+
+# Shown only in the coordinators' own chats (a chat-scoped menu).
+COORDINATOR_MENU: tuple[tuple[str, str], ...] = (("stats", N_("cmd.stats")),)
+
+
+def coordinator_menu(language: str) -> list[BotCommand]:
+    return menu(language) + [BotCommand(c, t(language, key)) for c, key in COORDINATOR_MENU]
 
 
 def menus() -> dict[str, list[BotCommand]]:

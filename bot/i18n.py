@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import html
 import io
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -47,11 +49,21 @@ def normalise_language(code: str | None, default: str) -> str:
     return "sv" if code.lower().startswith("sv") else "en"
 
 
-def _escape(value: Any) -> Any:
+# How a moment is shown: the weekday and date people plan by, in the moment's own zone.
+MOMENT_FORMAT = {"sv": "EEEE d MMMM y 'kl.' HH:mm", "en": "EEEE d MMMM y, HH:mm"}
+DATE_FORMAT = {"sv": "d MMMM y", "en": "d MMMM y"}
+
+
+def _shown(value: Any, language: str) -> Any:
+    """Escape text and render dates the way `language` writes them."""
     if isinstance(value, Html):
         return value
     if isinstance(value, str):
         return html.escape(value, quote=False)
+    if isinstance(value, datetime):
+        return format_datetime(value, MOMENT_FORMAT[language], tzinfo=value.tzinfo, locale=language)
+    if isinstance(value, date):
+        return format_date(value, DATE_FORMAT[language], locale=language)
     return value
 
 
@@ -62,8 +74,14 @@ def t(language: str, key: str, /, **values: Any) -> str:
     if text == key and lang != "en":
         text = catalog("en").gettext(key)
     if values:
-        text = text.format(**{name: _escape(v) for name, v in values.items()})
+        text = text.format(**{name: _shown(v, lang) for name, v in values.items()})
     return text
+
+
+def short_moment(value: datetime, language: str) -> str:
+    """A compact "Thu 3 Dec 09:00" for buttons, where the long form does not fit."""
+    lang = language if language in LANGUAGES else "en"
+    return format_datetime(value, "EEE d MMM HH:mm", tzinfo=value.tzinfo, locale=lang)
 
 
 def N_(key: str) -> str:

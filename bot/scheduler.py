@@ -36,9 +36,12 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import services
 from bot.domain.quiet_hours import in_quiet_hours, next_allowed
 from bot.errors import describe
-from bot.i18n import t
+from bot.i18n import N_, t
 from bot.settings import Settings
-from storage import outbox, users
+from bot.textsplit import split_html, utf16_len
+from bot.usecases import notify
+from bot.usecases.pairing import display_name
+from storage import mentorships, outbox, users
 from storage.db import Database
 from storage.models import Notification, User
 
@@ -49,6 +52,7 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 # Telegram allows about 30 messages per second per bot and one per second per
 # private chat; staying below leaves room for the replies handlers send.
 SENDS_PER_SECOND = 25.0
+CAPTION_LIMIT = 1000
 PER_CHAT_INTERVAL = 1.0
 # A network error or 5xx is retried with exponential backoff; the sixth failure is final.
 MAX_ATTEMPTS = 6
@@ -75,6 +79,7 @@ class Outgoing:
     text: str
     buttons: list[list[tuple[str, str]]] | None = None  # rows of (text, callback data)
     document: tuple[str, bytes, str] | None = None  # (file name, content, MIME type)
+    photo: bytes | None = None  # a PNG or JPEG shown in the chat; `text` is its caption
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +125,7 @@ async def render_message(context: RenderContext) -> Outgoing:
     language = context.recipient.language
     try:
         key = payload["key"]
-        values = payload.get("values") or {}
+        values = notify.from_json(payload.get("values") or {})
         button_rows = payload.get("buttons") or []
         text = t(language, key, **values)
         buttons = [
@@ -133,6 +138,31 @@ async def render_message(context: RenderContext) -> Outgoing:
 
 
 register("message", render_message)
+
+
+async def tell_partner_unreachable(
+    session: AsyncSession, *, row: Notification, now: datetime
+) -> None:
+    """A reminder that cannot reach someone is news for their partner, once a day."""
+    if row.mentorship_id is None or row.kind == "message":
+        return
+    seen = await mentorships.pairing(
+        session, mentorship_id=row.mentorship_id, user_id=row.recipient_id
+    )
+    if seen is None or seen.partner is None:
+        return
+    blocked = await users.get(session, user_id=row.recipient_id)
+    if blocked is None:
+        return
+    await notify.tell(
+        session,
+        recipient=seen.partner,
+        key=N_("common.partner_unreachable"),
+        values={"name": display_name(blocked)},
+        dedupe=f"unreachable:{row.mentorship_id}:{row.recipient_id}:{now.date().isoformat()}",
+        now=now,
+        mentorship_id=row.mentorship_id,
+    )
 
 
 # -- pacing -------------------------------------------------------------------------------
@@ -408,6 +438,7 @@ class Dispatcher:
         user = await users.get(session, user_id=row.recipient_id)
         if user is None or user.blocked_at is not None:
             await outbox.mark_failed(session, notification_id=row.id, error="recipient blocked")
+            await tell_partner_unreachable(session, row=row, now=now)
             log.info("outbox %s id=%s failed: recipient has blocked the bot", row.kind, row.id)
             return Outcome.FAILED
         zone, start, end = self._quiet_window(user)
@@ -483,6 +514,7 @@ class Dispatcher:
             async with self.db.session() as session:
                 await users.mark_blocked(session, telegram_id=chat_id)
                 await outbox.mark_failed(session, notification_id=row.id, error="Forbidden")
+                await tell_partner_unreachable(session, row=row, now=self.clock.now())
             log.info("outbox %s id=%s failed: the recipient blocked the bot", row.kind, row.id)
             return Outcome.FAILED
         except BadRequest:
@@ -518,15 +550,33 @@ class Dispatcher:
         if not self._bot_ready:
             await bot.initialize()
             self._bot_ready = True
-        if outgoing.document is None:
-            await bot.send_message(chat_id, outgoing.text, reply_markup=markup)
+        if outgoing.document is None and outgoing.photo is None:
+            # Long texts (a 4,000-character agenda inside a template) go out in pieces;
+            # the buttons belong under the last one.
+            pieces = split_html(outgoing.text)
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                await bot.send_message(chat_id, piece, reply_markup=markup if last else None)
             return
-        name, content, mime = outgoing.document
-        document = InputFile(content, filename=name)
-        document.mimetype = mime
-        await bot.send_document(
-            chat_id, document, caption=outgoing.text or None, reply_markup=markup
-        )
+        # A caption holds 1,024 characters; a longer text follows as its own message.
+        fits = utf16_len(outgoing.text) <= CAPTION_LIMIT
+        caption = outgoing.text if fits and outgoing.text else None
+        if outgoing.photo is not None:
+            await bot.send_photo(
+                chat_id, outgoing.photo, caption=caption, reply_markup=markup if fits else None
+            )
+        else:
+            assert outgoing.document is not None
+            name, content, mime = outgoing.document
+            document = InputFile(content, filename=name)
+            document.mimetype = mime
+            await bot.send_document(
+                chat_id, document, caption=caption, reply_markup=markup if fits else None
+            )
+        if not fits:
+            for index, piece in enumerate(pieces := split_html(outgoing.text)):
+                last = index == len(pieces) - 1
+                await bot.send_message(chat_id, piece, reply_markup=markup if last else None)
 
     async def _transient(self, row: Notification, error: BaseException) -> Outcome:
         """Network trouble, a 5xx or an unexpected error: back off, give up after the last try."""
@@ -585,7 +635,14 @@ def install(application: AnyApplication, *, interval: float = 1.0) -> Dispatcher
         raise RuntimeError(
             "the outbox needs PTB's JobQueue: install python-telegram-bot[job-queue]"
         )
-    dispatcher = Dispatcher(application, run_budget=interval * 0.8)
+    settings = services.of_app(application).settings
+    dispatcher = Dispatcher(
+        application,
+        run_budget=interval * 0.8,
+        rate=settings.outbox_rate,
+        concurrency=settings.outbox_concurrency,
+        stale_after=timedelta(seconds=settings.outbox_stale_seconds),
+    )
     dispatcher.job = job_queue.run_repeating(
         _tick,
         interval=interval,

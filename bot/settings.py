@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=14, ge=1, le=365, alias="INVITE_TTL_DAYS")
     quiet_hours_start: time = Field(default=time(21, 0), alias="QUIET_HOURS_START")
     quiet_hours_end: time = Field(default=time(8, 0), alias="QUIET_HOURS_END")
+    reminder_hours: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [24.0, 1.0], alias="REMINDER_HOURS"
+    )
+    outbox_rate: float = Field(default=25.0, gt=0, le=1000, alias="OUTBOX_RATE")
+    # One send in flight at a time: a crash can then repeat at most one message.
+    outbox_concurrency: int = Field(default=1, ge=1, le=32, alias="OUTBOX_CONCURRENCY")
+    # A row claimed longer ago than this is taken to be lost with a crashed sender.
+    outbox_stale_seconds: float = Field(default=60, ge=1, alias="OUTBOX_STALE_SECONDS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )
@@ -85,6 +93,19 @@ class Settings(BaseSettings):
                 return [int(p) for p in parts]
             except ValueError as exc:
                 raise ValueError("must be Telegram user ids separated by commas") from exc
+        return value
+
+    @field_validator("reminder_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                hours = [float(p) for p in value.replace(";", ",").split(",") if p.strip()]
+            except ValueError as exc:
+                raise ValueError("must be hours before a meeting, e.g. 24,1") from exc
+            if any(h <= 0 or h > 24 * 14 for h in hours):
+                raise ValueError("must be hours between 0 and 336")
+            return hours
         return value
 
     @field_validator("database_url")

@@ -33,6 +33,11 @@ NONE_TEXTS = (
     N_("mentorship.none.areas"),
     N_("mentorship.none.agree"),
     N_("mentorship.none.switch"),
+    N_("mentorship.none.book"),
+    N_("mentorship.none.meetings"),
+    N_("mentorship.none.close"),
+    N_("mentorship.none.end"),
+    N_("mentorship.none.extend"),
 )
 ROLE_NAMES = (N_("role.mentor"), N_("role.adept"))
 PICK = re.compile(r"^ms:pick:(\d+):(\w+)$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -114,10 +115,22 @@ async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = N
     return sent
 
 
+_ANSWERED: OrderedDict[str, None] = OrderedDict()
+
+
 async def answer_button(update: Update) -> None:
-    """Acknowledge a pressed button so the app stops its spinner."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    """Acknowledge a pressed button so the app stops its spinner, once per press.
+
+    Telegram refuses a second answer to the same press, and a press may pass
+    through two helpers (choosing the mentorship, then the action itself).
+    """
+    query = update.callback_query
+    if query is None or query.id in _ANSWERED:
+        return
+    _ANSWERED[query.id] = None
+    while len(_ANSWERED) > 1000:
+        _ANSWERED.popitem(last=False)
+    await query.answer()
 
 
 async def explain(update: Update, user: User, refusal: Refused) -> None:

@@ -73,6 +73,12 @@ class User(SQLModel, table=True):
     quiet_start: str | None = Field(default=None, max_length=5)
     quiet_end: str | None = Field(default=None, max_length=5)
     current_mentorship_id: int | None = Field(default=None)
+    # The goal a typed answer is about (a mentor's question, progress, a closing reason).
+    focus_goal_id: int | None = Field(default=None)
+    # The meeting a multi-step answer is about (moving it, its agenda, its evaluation).
+    focus_meeting_id: int | None = Field(default=None)
+    # The check-in a typed answer belongs to (a mentor may have several open at once).
+    focus_checkin_id: int | None = Field(default=None)
     blocked_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -222,10 +228,27 @@ class Meeting(SQLModel, table=True):
     place: str | None = _text()
     state: str = Field(default="proposed", max_length=16)
     booked_by_id: int = Field(foreign_key="users.id")
+    # Who must confirm a proposed time next (the partner of whoever proposed it).
+    awaiting_id: int | None = Field(default=None, foreign_key="users.id")
     ics_sequence: int = Field(default=0)
     shared_notes: str | None = _text()
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+
+class MeetingEvaluation(SQLModel, table=True):
+    """Each party's short evaluation right after a meeting."""
+
+    __tablename__ = "meeting_evaluations"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meetings.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    useful: str | None = _text()
+    next_steps: str | None = _text()
+    rating: int | None = Field(default=None)
+    created_at: datetime = _created()
 
 
 class AgendaItem(SQLModel, table=True):
@@ -263,8 +286,12 @@ class CheckIn(SQLModel, table=True):
     works_well: str | None = _text()
     could_improve: str | None = _text()
     rating: int | None = Field(default=None)
+    # "" when the person chose to leave the note out; None before they were asked.
     note_to_partner: str | None = _text()
+    # The answers and the rating reach the partner only if `shared`, the note only if
+    # `note_shared`; what is not shared is never shown to anyone but its author.
     shared: bool = Field(default=False)
+    note_shared: bool = Field(default=False)
     answered_at: datetime | None = _ts(nullable=True)
 
 
@@ -275,11 +302,32 @@ class ClosingFeedback(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
     user_id: int = Field(foreign_key="users.id")
-    looking_back: str | None = _text()
-    feedback_to_partner: str | None = _text()
+    # goal id (as text) -> "reached" | "partly" | "not", in this person's eyes.
+    goal_outcomes: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    most_valuable: str | None = _text()
+    could_be_better: str | None = _text()
     rating: int | None = Field(default=None)
+    stay_in_touch: bool | None = Field(default=None)
     shared: bool = Field(default=False)
     submitted_at: datetime | None = _ts(nullable=True)
+
+
+class SupportReport(SQLModel, table=True):
+    """A problem a person chose to send to the programme coordinators.
+
+    The text is kept only until it has been delivered; afterwards the row
+    remains as a count for the coordinators' statistics.
+    """
+
+    __tablename__ = "support_reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    text: str | None = _text()
+    created_at: datetime = _created()
+    sent_at: datetime | None = _ts(nullable=True)
 
 
 class Notification(SQLModel, table=True):
@@ -322,3 +370,19 @@ class ConversationState(SQLModel, table=True):
 
 
 ALL_TABLES = [t.__tablename__ for t in SQLModel.__subclasses__() if hasattr(t, "__table__")]
+
+
+class QuestionUse(SQLModel, table=True):
+    """A question from the bank suggested to a pair's mentor, so it is not offered again soon."""
+
+    __tablename__ = "question_uses"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
+    # An id from `bot.domain.question_bank`, e.g. "open.career.1".
+    question_id: str = Field(max_length=64)
+    used_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+# Defined after ALL_TABLES was computed; the test fixtures clear every table listed there.
+ALL_TABLES.append(QuestionUse.__tablename__)

@@ -249,3 +249,17 @@ async def pending_for(session: AsyncSession, *, recipient_id: int) -> list[Notif
         .execution_options(populate_existing=True)
     )
     return list(result.all())
+
+
+async def cancel_for_mentorship(session: AsyncSession, *, mentorship_id: int) -> int:
+    """Cancel everything still pending for a mentorship that has ended."""
+    result = await session.exec(
+        update(Notification)
+        .where(
+            col(Notification.state) == OutboxState.PENDING,
+            col(Notification.mentorship_id) == mentorship_id,
+        )
+        .values(state=OutboxState.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from bot import scheduler
 from bot.app import AnyApplication, build_application
 from bot.clock import TravellingClock
 from bot.sandbox.emulator import BotAPIEmulator
@@ -87,10 +88,21 @@ def make_settings(
 
 
 @pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test module needs for its bot (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
 async def bot_app(
-    make_settings: Callable[..., Settings], db: Database, clock: TravellingClock
+    make_settings: Callable[..., Settings],
+    db: Database,
+    clock: TravellingClock,
+    settings_overrides: dict[str, Any],
 ) -> AsyncIterator[AnyApplication]:
-    application = build_application(make_settings(), token=TOKEN, database=db, clock=clock)
+    application = build_application(
+        make_settings(**settings_overrides), token=TOKEN, database=db, clock=clock
+    )
     await application.initialize()
     if application.post_init:  # run_polling would call it; tests start the pieces themselves
         await application.post_init(application)
@@ -128,10 +140,6 @@ def env_for_subprocess(
         LOG_LEVEL="INFO",
     )
     yield env
-
-
-# -- the outbox dispatcher (appended; kept below the fixtures above on purpose) ---------------
-from bot import scheduler  # noqa: E402
 
 
 @pytest.fixture

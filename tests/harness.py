@@ -34,7 +34,7 @@ class Person:
     def _mark(self) -> None:
         everything = self.emulator.chat_messages(self.user_id)
         self._seen = len(everything)
-        self._baseline = {m.message_id: m.text for m in everything}
+        self._baseline = {m.message_id: m.text or m.caption or "" for m in everything}
 
     async def send(self, text: str) -> None:
         self._mark()
@@ -81,8 +81,9 @@ class Person:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             for message in self.emulator.chat_messages(self.user_id):
-                changed = self._baseline.get(message.message_id) != message.text
-                if changed and fragment in message.text:
+                shown = message.text or message.caption or ""
+                changed = self._baseline.get(message.message_id) != shown
+                if changed and fragment in shown:
                     return message
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:

@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import json
 import re
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -598,7 +599,11 @@ class BotAPIEmulator:
         self._updates: list[JSONDict] = []
         self._allowed_updates: list[str] = []
         self._update_ids = itertools.count(1)
-        self._callback_ids = itertools.count(7_000_000_000_000_000_001)
+        # Telegram's query ids are unique across time; a fresh random start per
+        # emulator keeps them unique across emulators in one process too.
+        self._callback_ids = itertools.count(
+            7_000_000_000_000_000_001 + secrets.randbelow(10**15) * 1000
+        )
         self._file_ids = itertools.count(1)
         self._open_queries: set[str] = set()
         self._poller: object | None = None

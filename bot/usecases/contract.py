@@ -206,8 +206,8 @@ async def accept(
             key=N_("contract.active") if activated else N_("contract.change_accepted"),
             values={
                 "name": display_name(other),
-                "start": start.isoformat(),
-                "end": mentorship.planned_end.isoformat(),
+                "start": start,
+                "end": mentorship.planned_end,
             },
             dedupe=f"contract:{contract.id}:agreed:{member.id}",
             now=now,

@@ -6,7 +6,7 @@ crash can neither lose it nor send it for a change that was rolled back.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,26 @@ from storage import outbox
 from storage.models import User
 
 Buttons = list[list[tuple[str, str]]]  # rows of (translation key, callback data)
+
+
+def to_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Dates survive the JSON payload as tagged strings, so they are written out in the
+    recipient's language when the message is sent (see `from_json`)."""
+    return {
+        name: {"date": value.isoformat()}
+        if isinstance(value, date) and not isinstance(value, datetime)
+        else value
+        for name, value in values.items()
+    }
+
+
+def from_json(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: date.fromisoformat(value["date"])
+        if isinstance(value, dict) and set(value) == {"date"}
+        else value
+        for name, value in values.items()
+    }
 
 
 async def tell(
@@ -30,7 +50,7 @@ async def tell(
 ) -> None:
     """Queue a translated message; `dedupe` makes retries of the same action harmless."""
     assert recipient.id is not None
-    payload: dict[str, Any] = {"key": key, "values": values or {}}
+    payload: dict[str, Any] = {"key": key, "values": to_json(values or {})}
     if buttons:
         payload["buttons"] = [[{"key": k, "data": d} for k, d in row] for row in buttons]
     await outbox.enqueue(

@@ -82,7 +82,7 @@ async def _usable_invite(
     inviter = await users.get(session, user_id=invite.created_by_id) if invite else None
     name = display_name(inviter) if inviter else ""
     if problem is not None:
-        expired_on = invite.expires_at.date().isoformat() if invite else ""
+        expired_on = invite.expires_at.date() if invite else ""
         raise Refused(f"invite.problem.{problem.value}", name=name, date=expired_on)
     assert invite is not None and inviter is not None
     for existing in await mentorships.pairings_of(session, user_id=user.id, states=OPEN_STATES):

@@ -1,0 +1,356 @@
+"""Monthly check-ins: planning them, answering them step by step, sharing what the
+author chooses, and the ratings over time for the closing summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import checkins as rules
+from bot.domain.checkins import CheckInRefused, Sharing
+from bot.i18n import N_, t
+from bot.usecases import Refused, notify
+from bot.usecases.pairing import display_name, member_view
+from storage import checkins as store
+from storage import mentorships, outbox
+from storage.mentorships import Pairing
+from storage.models import CheckIn, Mentorship, MentorshipState, Role, User
+
+PROMPT_KIND = "checkin_prompt"
+REMINDER_KIND = "checkin_reminder"
+SHARED_KIND = "checkin_shared"
+# New check-ins start only while active; one already open may be finished while closing.
+ANSWERABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
+
+# Keys built from a `CheckInRefused` reason.
+REFUSALS = (
+    N_("checkins.refused.empty"),
+    N_("checkins.refused.too_long"),
+    N_("checkins.refused.rating"),
+    N_("checkins.refused.no_note"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInView:
+    """A check-in as its author sees it, with the mentorship and partner around it."""
+
+    checkin: CheckIn
+    pairing: Pairing
+
+    @property
+    def partner(self) -> User:
+        assert self.pairing.partner is not None
+        return self.pairing.partner
+
+    @property
+    def role(self) -> str:
+        return self.pairing.me.role
+
+    @property
+    def step(self) -> str:
+        row = self.checkin
+        return rules.next_step(
+            works_well=row.works_well,
+            could_improve=row.could_improve,
+            rating=row.rating,
+            note=row.note_to_partner,
+        )
+
+
+def key_prefix(checkin: CheckIn) -> str:
+    return f"checkin:{checkin.mentorship_id}:{checkin.period}:{checkin.user_id}:"
+
+
+def _zone(user: User) -> ZoneInfo:
+    return ZoneInfo(user.timezone)
+
+
+def _refused(problem: CheckInRefused) -> Refused:
+    return Refused(f"checkins.refused.{problem.reason}", limit=rules.MAX_CHARS)
+
+
+# -- planning ---------------------------------------------------------------------------------
+
+
+async def plan_checkins(session: AsyncSession, *, now: datetime) -> int:
+    """Open the due check-in for both members of every active mentorship, with its prompt
+    and one reminder; returns how many check-ins were opened. Safe to run any number of times.
+
+    Only the latest due period is opened: after a long outage nobody gets a month's
+    backlog of questionnaires at once.
+    """
+    opened = 0
+    active = await session.exec(
+        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE)
+    )
+    for mentorship in list(active):
+        assert mentorship.id is not None
+        if mentorship.started_at is None:
+            continue
+        members = await store.members(session, mentorship_id=mentorship.id)
+        if len(members) != 2:
+            continue
+        for _membership, person in members:
+            assert person.id is not None
+            period = rules.period_due(mentorship.started_at, now, _zone(person))
+            if period is None:
+                continue
+            if await store.find(
+                session, mentorship_id=mentorship.id, user_id=person.id, period=period
+            ):
+                continue
+            checkin = await store.open_period(
+                session,
+                mentorship_id=mentorship.id,
+                user_id=person.id,
+                period=period,
+                due_at=rules.anniversary(mentorship.started_at, period, _zone(person)),
+            )
+            if checkin is None:
+                continue
+            prefix = key_prefix(checkin)
+            payload = {"checkin_id": checkin.id}
+            await notify.queue(
+                session,
+                recipient=person,
+                kind=PROMPT_KIND,
+                dedupe=f"{prefix}prompt",
+                due_at=now,
+                payload=payload,
+                mentorship_id=mentorship.id,
+            )
+            await notify.queue(
+                session,
+                recipient=person,
+                kind=REMINDER_KIND,
+                dedupe=f"{prefix}reminder",
+                due_at=rules.reminder_at(now),
+                payload=payload,
+                mentorship_id=mentorship.id,
+            )
+            opened += 1
+    return opened
+
+
+# -- seeing and answering ---------------------------------------------------------------------
+
+
+async def view(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView:
+    """A check-in as its author sees it; refused for anyone else, the partner included."""
+    checkin = await store.get(session, checkin_id=checkin_id)
+    if checkin is None or checkin.user_id != user.id:
+        raise Refused("common.stale_button")
+    seen = await member_view(session, mentorship_id=checkin.mentorship_id, user=user)
+    return CheckInView(checkin, seen)
+
+
+async def still_wanted(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView | None:
+    """The check-in while a prompt about it still makes sense: unanswered, the latest of
+    its kind, and the mentorship active (no reminders once closing has begun)."""
+    try:
+        found = await view(session, checkin_id=checkin_id, user=user)
+    except Refused:
+        return None
+    if found.checkin.answered_at is not None or found.pairing.partner is None:
+        return None
+    if found.pairing.mentorship.state != MentorshipState.ACTIVE:
+        return None
+    newest = await store.latest(
+        session, mentorship_id=found.checkin.mentorship_id, user_id=found.checkin.user_id
+    )
+    return found if newest is not None and newest.id == checkin_id else None
+
+
+async def _open(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView:
+    found = await view(session, checkin_id=checkin_id, user=user)
+    if found.checkin.answered_at is not None:
+        raise Refused("checkins.already_done")
+    if found.pairing.mentorship.state not in ANSWERABLE or found.pairing.partner is None:
+        raise Refused("checkins.not_active")
+    newest = await store.latest(
+        session, mentorship_id=found.checkin.mentorship_id, user_id=found.checkin.user_id
+    )
+    if newest is not None and newest.id != checkin_id:
+        raise Refused("checkins.superseded")
+    return found
+
+
+async def begin(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView:
+    """Make `checkin_id` the check-in this person's next answers are about."""
+    found = await _open(session, checkin_id=checkin_id, user=user)
+    user.focus_checkin_id = checkin_id
+    await mentorships.save(session, user)
+    return found
+
+
+async def begin_latest(session: AsyncSession, *, user: User) -> CheckInView | None:
+    """The most recently due check-in this person has not finished, or None."""
+    assert user.id is not None
+    candidates: list[CheckIn] = []
+    for seen in await mentorships.pairings_of(session, user_id=user.id, states=ANSWERABLE):
+        assert seen.mentorship.id is not None
+        newest = await store.latest(session, mentorship_id=seen.mentorship.id, user_id=user.id)
+        if newest is not None and newest.answered_at is None and seen.partner is not None:
+            candidates.append(newest)
+    if not candidates:
+        return None
+    chosen = max(candidates, key=lambda c: (c.due_at, c.id or 0))
+    assert chosen.id is not None
+    return await begin(session, checkin_id=chosen.id, user=user)
+
+
+async def current(
+    session: AsyncSession, *, user: User, checkin_id: int | None = None
+) -> CheckInView:
+    """The check-in being answered; a button naming another one is stale."""
+    focus = user.focus_checkin_id
+    if focus is None or (checkin_id is not None and checkin_id != focus):
+        raise Refused("common.stale_button")
+    return await _open(session, checkin_id=focus, user=user)
+
+
+async def answer(
+    session: AsyncSession,
+    *,
+    user: User,
+    step: str,
+    value: str,
+    checkin_id: int | None = None,
+) -> CheckInView:
+    """Store one answer of the check-in being answered."""
+    found = await current(session, user=user, checkin_id=checkin_id)
+    row = found.checkin
+    try:
+        if step == "rating":
+            row.rating = rules.parse_rating(value)
+        elif step in rules.TEXT_STEPS:
+            cleaned = rules.clean_answer(value)
+            if step == "note":
+                row.note_to_partner = cleaned
+            else:
+                setattr(row, step, cleaned)
+        else:
+            raise Refused("common.stale_button")
+    except CheckInRefused as problem:
+        raise _refused(problem) from None
+    await mentorships.save(session, row)
+    return found
+
+
+async def skip_note(session: AsyncSession, *, user: User, checkin_id: int) -> CheckInView:
+    found = await current(session, user=user, checkin_id=checkin_id)
+    if found.step != "note":
+        raise Refused("common.stale_button")
+    found.checkin.note_to_partner = rules.NO_NOTE
+    await mentorships.save(session, found.checkin)
+    return found
+
+
+async def share(
+    session: AsyncSession, *, user: User, checkin_id: int, choice: str, now: datetime
+) -> CheckInView:
+    """Finish the check-in with the author's choice of what the partner sees."""
+    found = await current(session, user=user, checkin_id=checkin_id)
+    if found.step != rules.SHARE or choice not in set(Sharing):
+        raise Refused("common.stale_button")
+    row = found.checkin
+    try:
+        row.shared, row.note_shared = rules.sharing_flags(
+            Sharing(choice), has_note=bool(row.note_to_partner)
+        )
+    except CheckInRefused as problem:
+        raise _refused(problem) from None
+    row.answered_at = now
+    user.focus_checkin_id = None
+    await mentorships.save(session, row, user)
+    prefix = key_prefix(row)
+    await outbox.cancel(session, keys=[f"{prefix}reminder"])
+    if row.shared or row.note_shared:
+        await notify.queue(
+            session,
+            recipient=found.partner,
+            kind=SHARED_KIND,
+            dedupe=f"{prefix}shared",
+            due_at=now,
+            payload={"checkin_id": row.id},
+            mentorship_id=row.mentorship_id,
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SharedView:
+    """What a partner may read of someone's check-in: only the parts marked shared."""
+
+    author: User
+    period: int
+    works_well: str | None
+    could_improve: str | None
+    rating: int | None
+    note: str | None
+    author_role: str
+
+
+async def shared_with(session: AsyncSession, *, checkin_id: int, reader: User) -> SharedView | None:
+    """The shared parts of a finished check-in, for the author's partner; None for anyone
+    else or when nothing was shared. Private parts never leave this function."""
+    checkin = await store.get(session, checkin_id=checkin_id)
+    if checkin is None or checkin.answered_at is None or checkin.user_id == reader.id:
+        return None
+    if not (checkin.shared or checkin.note_shared):
+        return None
+    assert reader.id is not None
+    seen = await mentorships.pairing(
+        session, mentorship_id=checkin.mentorship_id, user_id=reader.id
+    )
+    if seen is None or seen.partner is None or seen.partner.id != checkin.user_id:
+        return None
+    assert seen.partner_membership is not None
+    return SharedView(
+        author=seen.partner,
+        period=checkin.period,
+        works_well=checkin.works_well if checkin.shared else None,
+        could_improve=checkin.could_improve if checkin.shared else None,
+        rating=checkin.rating if checkin.shared else None,
+        note=(checkin.note_to_partner or None) if checkin.note_shared else None,
+        author_role=seen.partner_membership.role,
+    )
+
+
+# -- the closing summary ---------------------------------------------------------------------
+
+
+async def ratings_series(
+    session: AsyncSession, *, mentorship_id: int, viewer: User
+) -> dict[str, list[tuple[date, int]]]:
+    """Each person's check-in ratings over time, as `viewer` may see them, keyed by the
+    name for a chart's legend (adept first).
+
+    The viewer's own ratings are always there; the partner's only from check-ins
+    they chose to share. A date is the check-in's due day in its author's zone.
+    """
+    await member_view(session, mentorship_id=mentorship_id, user=viewer)
+    people = {p.id: (m, p) for m, p in await store.members(session, mentorship_id=mentorship_id)}
+    names = {uid: display_name(person) for uid, (_, person) in people.items()}
+    if len(set(names.values())) < len(names):
+        # Two people of the same name are told apart by their role.
+        names = {
+            uid: f"{names[uid]} ({t(viewer.language, f'role.{membership.role}')})"
+            for uid, (membership, _) in people.items()
+        }
+    order = sorted(people, key=lambda uid: people[uid][0].role != Role.ADEPT)
+    series: dict[str, list[tuple[date, int]]] = {names[uid]: [] for uid in order}
+    for row in await store.answered(session, mentorship_id=mentorship_id):
+        if row.rating is None or row.user_id not in people:
+            continue
+        if row.user_id != viewer.id and not row.shared:
+            continue
+        author = people[row.user_id][1]
+        day = row.due_at.astimezone(_zone(author)).date()
+        series[names[row.user_id]].append((day, row.rating))
+    return series

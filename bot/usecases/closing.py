@@ -1,0 +1,390 @@
+"""Ending a mentorship: closing on time with feedback from both, ending early with a
+private reason, extending the planned end, and the look-back when it closes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import closing as rules
+from bot.domain.contract import add_months
+from bot.domain.goals import GoalKind, GoalState
+from bot.domain.mentorship import check_transition
+from bot.i18n import N_
+from bot.usecases import Refused, notify
+from bot.usecases.pairing import display_name, member_view
+from storage import goals, mentorships, outbox
+from storage.mentorships import Pairing
+from storage.models import (
+    ClosingFeedback,
+    Goal,
+    GoalRevision,
+    Membership,
+    Mentorship,
+    MentorshipState,
+    MentorshipTransition,
+    Role,
+    User,
+)
+
+ENDABLE = frozenset({MentorshipState.INTRO, MentorshipState.ACTIVE, MentorshipState.CLOSING})
+FEEDBACK_STATES = frozenset({MentorshipState.CLOSING, MentorshipState.ENDED_EARLY})
+REASON_TEXTS = (
+    N_("closing.reason.chemistry"),
+    N_("closing.reason.conditions"),
+    N_("closing.reason.confidentiality"),
+    N_("closing.reason.other"),
+)
+
+
+def _feedback_button(mentorship_id: int) -> notify.Buttons:
+    return [[(N_("closing.button.feedback"), f"cl:fb:{mentorship_id}")]]
+
+
+async def end_early(
+    session: AsyncSession, *, mentorship_id: int, user: User, reason: str, now: datetime
+) -> Pairing:
+    """End now. The reason is kept for its author and the statistics, never for the partner."""
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    if seen.mentorship.state not in ENDABLE or seen.partner is None:
+        raise Refused("closing.already_over")
+    if reason not in rules.END_REASONS:
+        raise Refused("common.stale_button")
+    mentorship = seen.mentorship
+    target = check_transition(mentorship.state, MentorshipState.ENDED_EARLY)
+    mentorship.ended_at, mentorship.end_reason = now, reason
+    await mentorships.record_transition(
+        session, mentorship=mentorship, to_state=target, actor_id=user.id, at=now, reason="ended"
+    )
+    assert mentorship.id is not None
+    await outbox.cancel_for_mentorship(session, mentorship_id=mentorship.id)
+    await notify.tell(
+        session,
+        recipient=seen.partner,
+        key=N_("closing.partner_ended"),
+        values={"name": display_name(user)},
+        buttons=_feedback_button(mentorship.id),
+        dedupe=f"closing:{mentorship.id}:ended",
+        now=now,
+        mentorship_id=mentorship.id,
+    )
+    return seen
+
+
+async def start_closing(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> Pairing:
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    if seen.mentorship.state != MentorshipState.ACTIVE or seen.partner is None:
+        raise Refused("closing.not_active")
+    mentorship = seen.mentorship
+    target = check_transition(mentorship.state, MentorshipState.CLOSING)
+    await mentorships.record_transition(
+        session, mentorship=mentorship, to_state=target, actor_id=user.id, at=now
+    )
+    assert mentorship.id is not None
+    await notify.tell(
+        session,
+        recipient=seen.partner,
+        key=N_("closing.started_by_partner"),
+        values={"name": display_name(user)},
+        buttons=_feedback_button(mentorship.id),
+        dedupe=f"closing:{mentorship.id}:started",
+        now=now,
+        mentorship_id=mentorship.id,
+    )
+    return seen
+
+
+async def assessed_goals(
+    session: AsyncSession, *, mentorship_id: int
+) -> list[tuple[Goal, GoalRevision | None]]:
+    """The adept's goals worth an outcome at the end: sent to the mentor at some point."""
+    found = []
+    for goal in await goals.of_mentorship(session, mentorship_id=mentorship_id):
+        if goal.kind == GoalKind.MENTOR or goal.state in (GoalState.DRAFT, GoalState.DROPPED):
+            continue
+        assert goal.id is not None
+        found.append(
+            (goal, await goals.revision(session, goal_id=goal.id, version=goal.current_version))
+        )
+    return found
+
+
+async def my_feedback(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> tuple[ClosingFeedback, list[tuple[Goal, GoalRevision | None]], Pairing]:
+    """This person's closing feedback (started if needed), the goals to assess, the pair."""
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    if seen.mentorship.state not in FEEDBACK_STATES:
+        raise Refused("closing.not_closing")
+    assert user.id is not None
+    feedback = (
+        await session.exec(
+            select(ClosingFeedback).where(
+                ClosingFeedback.mentorship_id == mentorship_id, ClosingFeedback.user_id == user.id
+            )
+        )
+    ).first()
+    if feedback is None:
+        feedback = ClosingFeedback(mentorship_id=mentorship_id, user_id=user.id)
+        await mentorships.save(session, feedback)
+    if user.current_mentorship_id != mentorship_id:
+        user.current_mentorship_id = mentorship_id
+        await mentorships.save(session, user)
+    return feedback, await assessed_goals(session, mentorship_id=mentorship_id), seen
+
+
+async def answer(
+    session: AsyncSession,
+    *,
+    mentorship_id: int,
+    user: User,
+    step: str,
+    value: str,
+    now: datetime,
+    goal_id: int | None = None,
+) -> ClosingFeedback:
+    """Store one answer of the closing feedback; the last one (sharing) submits it."""
+    feedback, assessed, seen = await my_feedback(
+        session, mentorship_id=mentorship_id, user=user, now=now
+    )
+    if feedback.submitted_at is not None:
+        raise Refused("closing.already_submitted")
+    expected, expected_goal = rules.next_step(feedback, [g.id for g, _ in assessed if g.id])
+    if step != expected or (step == "goals" and goal_id != expected_goal):
+        raise Refused("common.stale_button")
+    if step == "goals":
+        if value not in rules.GOAL_OUTCOMES:
+            raise Refused("common.stale_button")
+        feedback.goal_outcomes = {**feedback.goal_outcomes, str(goal_id): value}
+    elif step in ("most_valuable", "could_be_better"):
+        cleaned = value.strip()
+        if not cleaned:
+            raise Refused("common.text_please")
+        if len(cleaned) > rules.FEEDBACK_MAX_CHARS:
+            raise Refused("closing.too_long", limit=rules.FEEDBACK_MAX_CHARS, length=len(cleaned))
+        setattr(feedback, step, cleaned)
+    elif step == "rating":
+        if value not in {"1", "2", "3", "4", "5"}:
+            raise Refused("closing.rating_buttons")
+        feedback.rating = int(value)
+    elif step == "stay_in_touch":
+        if value not in ("yes", "no"):
+            raise Refused("common.stale_button")
+        feedback.stay_in_touch = value == "yes"
+    elif step == "share":
+        if value not in ("yes", "no"):
+            raise Refused("common.stale_button")
+        feedback.shared, feedback.submitted_at = value == "yes", now
+    await mentorships.save(session, feedback)
+    if step == "share":
+        await _after_submit(session, feedback=feedback, seen=seen, user=user, now=now)
+    return feedback
+
+
+async def _after_submit(
+    session: AsyncSession, *, feedback: ClosingFeedback, seen: Pairing, user: User, now: datetime
+) -> None:
+    assert seen.partner is not None and seen.mentorship.id is not None
+    mentorship_id = seen.mentorship.id
+    if feedback.shared:
+        await notify.queue(
+            session,
+            recipient=seen.partner,
+            kind="closing_feedback_shared",
+            dedupe=f"closing:{mentorship_id}:shared:{user.id}",
+            due_at=now,
+            payload={"feedback_id": feedback.id},
+            mentorship_id=mentorship_id,
+        )
+    if seen.mentorship.state == MentorshipState.CLOSING:
+        everything = list(
+            await session.exec(
+                select(ClosingFeedback).where(ClosingFeedback.mentorship_id == mentorship_id)
+            )
+        )
+        # The second submission closes at once; otherwise plan_closing closes after two weeks.
+        if len([f for f in everything if f.submitted_at is not None]) >= 2:
+            await close(session, mentorship=seen.mentorship, actor_id=user.id, now=now)
+
+
+async def close(
+    session: AsyncSession, *, mentorship: Mentorship, actor_id: int | None, now: datetime
+) -> None:
+    """Closed: the look-back goes to both (text, chart and document)."""
+    target = check_transition(mentorship.state, MentorshipState.CLOSED)
+    mentorship.ended_at = now
+    await mentorships.record_transition(
+        session, mentorship=mentorship, to_state=target, actor_id=actor_id, at=now
+    )
+    assert mentorship.id is not None
+    await outbox.cancel_for_mentorship(session, mentorship_id=mentorship.id)
+    members = await mentorships.pairings_of(
+        session, user_id=mentorship.created_by_id, states=frozenset({MentorshipState.CLOSED})
+    )
+    seen = next((p for p in members if p.mentorship.id == mentorship.id), None)
+    assert seen is not None and seen.partner is not None
+    creator = await session.get(User, mentorship.created_by_id)
+    assert creator is not None
+    for person in (creator, seen.partner):
+        for kind in ("lookback_text", "lookback_chart", "lookback_document"):
+            await notify.queue(
+                session,
+                recipient=person,
+                kind=kind,
+                dedupe=f"closing:{mentorship.id}:{kind}:{person.id}",
+                due_at=now,
+                payload={"mentorship_id": mentorship.id},
+                mentorship_id=mentorship.id,
+            )
+
+
+async def closing_since(session: AsyncSession, *, mentorship_id: int) -> datetime | None:
+    moves = await session.exec(
+        select(MentorshipTransition)
+        .where(
+            MentorshipTransition.mentorship_id == mentorship_id,
+            MentorshipTransition.to_state == MentorshipState.CLOSING,
+        )
+        .order_by(col(MentorshipTransition.id))
+    )
+    found = list(moves)
+    return found[-1].at if found else None
+
+
+async def plan_closing(session: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
+    """The closing prompt four weeks before the planned end; closing after two weeks."""
+    changed = 0
+    rows = await session.exec(
+        select(Mentorship).where(
+            col(Mentorship.state).in_((MentorshipState.ACTIVE, MentorshipState.CLOSING))
+        )
+    )
+    for mentorship in list(rows):
+        assert mentorship.id is not None
+        if mentorship.state == MentorshipState.ACTIVE:
+            if not rules.closing_prompt_due(
+                planned_end=mentorship.planned_end, today=now.astimezone(zone).date()
+            ):
+                continue
+            adept = await _member(session, mentorship_id=mentorship.id, role=Role.ADEPT)
+            if adept is None:
+                continue
+            assert mentorship.planned_end is not None
+            await notify.queue(
+                session,
+                recipient=adept,
+                kind="closing_prompt",
+                dedupe=f"closing:{mentorship.id}:prompt:{mentorship.planned_end.isoformat()}",
+                due_at=now,
+                payload={"mentorship_id": mentorship.id},
+                mentorship_id=mentorship.id,
+            )
+            changed += 1
+            continue
+        feedback = list(
+            await session.exec(
+                select(ClosingFeedback).where(ClosingFeedback.mentorship_id == mentorship.id)
+            )
+        )
+        since = await closing_since(session, mentorship_id=mentorship.id)
+        if rules.should_close(closing_since=since, feedback=feedback, now=now):
+            await close(session, mentorship=mentorship, actor_id=None, now=now)
+            changed += 1
+    return changed
+
+
+async def _member(session: AsyncSession, *, mentorship_id: int, role: str) -> User | None:
+    membership = (
+        await session.exec(
+            select(Membership).where(
+                Membership.mentorship_id == mentorship_id, Membership.role == role
+            )
+        )
+    ).first()
+    return await session.get(User, membership.user_id) if membership else None
+
+
+async def propose_extension(
+    session: AsyncSession, *, mentorship_id: int, user: User, months: int, now: datetime
+) -> date:
+    """Ask the partner to agree to a later planned end; returns the proposed end."""
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    mentorship = seen.mentorship
+    if mentorship.state != MentorshipState.ACTIVE or seen.partner is None:
+        raise Refused("closing.extend_active_only")
+    if months not in rules.EXTEND_MONTHS or mentorship.planned_end is None:
+        raise Refused("common.stale_button")
+    proposed = add_months(mentorship.planned_end, months)
+    stamp = mentorship.planned_end.strftime("%Y%m%d")
+    await notify.tell(
+        session,
+        recipient=seen.partner,
+        key=N_("closing.extension_proposed"),
+        values={"name": display_name(user), "months": months, "end": proposed},
+        buttons=[
+            [
+                (
+                    N_("closing.button.agree_extension"),
+                    f"cl:xok:{mentorship_id}:{months}:{stamp}:{user.id}",
+                ),
+                (N_("closing.button.keep_end"), f"cl:xno:{mentorship_id}:{user.id}"),
+            ]
+        ],
+        dedupe=f"closing:{mentorship_id}:extend:{stamp}:{months}:{user.id}:{now.isoformat()}",
+        now=now,
+        mentorship_id=mentorship_id,
+    )
+    return proposed
+
+
+async def answer_extension(
+    session: AsyncSession,
+    *,
+    mentorship_id: int,
+    user: User,
+    months: int | None,
+    stamp: str | None,
+    proposer_id: int,
+    now: datetime,
+) -> date | None:
+    """The partner agrees (months given) or keeps the planned end; both are told."""
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    mentorship = seen.mentorship
+    if seen.partner is None or seen.partner.id != proposer_id:
+        raise Refused("common.stale_button")
+    if months is None:
+        await notify.tell(
+            session,
+            recipient=seen.partner,
+            key=N_("closing.extension_declined"),
+            values={"name": display_name(user)},
+            dedupe=f"closing:{mentorship_id}:extend-no:{now.isoformat()}",
+            now=now,
+            mentorship_id=mentorship_id,
+        )
+        return None
+    if (
+        mentorship.state != MentorshipState.ACTIVE
+        or mentorship.planned_end is None
+        or mentorship.planned_end.strftime("%Y%m%d") != stamp
+        or months not in rules.EXTEND_MONTHS
+    ):
+        raise Refused("closing.extension_stale")
+    mentorship.planned_end = add_months(mentorship.planned_end, months)
+    await mentorships.save(session, mentorship)
+    for person in (user, seen.partner):
+        await notify.tell(
+            session,
+            recipient=person,
+            key=N_("closing.extended"),
+            values={"end": mentorship.planned_end},
+            dedupe=f"closing:{mentorship_id}:extended:{stamp}:{person.id}",
+            now=now,
+            mentorship_id=mentorship_id,
+        )
+    return mentorship.planned_end

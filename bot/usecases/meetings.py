@@ -1,0 +1,518 @@
+"""Booking, confirming, moving and cancelling meetings; agendas and evaluations;
+nudges to book. Every message a meeting sets in motion is an outbox row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import meetings as rules
+from bot.i18n import N_
+from bot.usecases import Refused, notify
+from bot.usecases.pairing import display_name, member_view
+from storage import contracts, mentorships, outbox
+from storage import meetings as store
+from storage.mentorships import Pairing
+from storage.models import (
+    AgendaItem,
+    Meeting,
+    MeetingEvaluation,
+    Mentorship,
+    MentorshipState,
+    Notification,
+    Role,
+    User,
+)
+
+BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
+AGENDA_MAX_CHARS = 4000
+ANSWER_MAX_CHARS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    meeting: Meeting
+    pairing: Pairing
+    adept: User
+    mentor: User
+
+
+def _people(seen: Pairing, user: User) -> tuple[User, User]:
+    """(adept, mentor) for a pairing seen by `user`."""
+    assert seen.partner is not None
+    return (user, seen.partner) if seen.me.role == Role.ADEPT else (seen.partner, user)
+
+
+async def _bookable(session: AsyncSession, *, mentorship_id: int, user: User) -> Pairing:
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    if seen.mentorship.state not in BOOKABLE or seen.partner is None:
+        raise Refused("meetings.not_active")
+    return seen
+
+
+async def view(session: AsyncSession, *, meeting_id: int, user: User) -> MeetingView:
+    """A meeting as one of its pair sees it; refused for anyone else."""
+    meeting = await store.get(session, meeting_id=meeting_id)
+    if meeting is None:
+        raise Refused("common.stale_button")
+    seen = await member_view(session, mentorship_id=meeting.mentorship_id, user=user)
+    adept, mentor = _people(seen, user)
+    return MeetingView(meeting, seen, adept, mentor)
+
+
+async def _check_free(
+    session: AsyncSession, *, meeting: Meeting, starts_at: datetime, minutes: int, now: datetime
+) -> None:
+    if starts_at <= now:
+        raise Refused("meetings.when.in_past")
+    others = await store.of_mentorship(
+        session, mentorship_id=meeting.mentorship_id, states=store.LIVE_STATES
+    )
+    clash = rules.overlaps(
+        rules.Slot(meeting.id, starts_at, minutes),
+        [rules.Slot(m.id, m.starts_at, m.duration_minutes) for m in others],
+    )
+    if clash is not None:
+        raise Refused("meetings.overlap", when=clash.starts_at)
+
+
+async def draft(session: AsyncSession, *, mentorship_id: int, user: User, now: datetime) -> Meeting:
+    """The adept's booking in progress (resumed if one exists), not yet seen by the mentor."""
+    seen = await _bookable(session, mentorship_id=mentorship_id, user=user)
+    if seen.me.role != Role.ADEPT:
+        assert seen.partner is not None
+        raise Refused("meetings.adept_books", name=display_name(seen.partner))
+    for meeting in await store.of_mentorship(
+        session, mentorship_id=mentorship_id, states=("draft",)
+    ):
+        if meeting.booked_by_id == user.id:
+            user.focus_meeting_id = meeting.id
+            await mentorships.save(session, user)
+            return meeting
+    contract = await contracts.in_force(session, mentorship_id=mentorship_id)
+    assert user.id is not None
+    meeting = await store.add(
+        session,
+        meeting=Meeting(
+            mentorship_id=mentorship_id,
+            starts_at=now,
+            duration_minutes=(contract.meeting_minutes if contract else None)
+            or rules.DEFAULT_MINUTES,
+            state="draft",
+            booked_by_id=user.id,
+        ),
+    )
+    user.focus_meeting_id = meeting.id
+    await mentorships.save(session, user)
+    return meeting
+
+
+async def _my_draft(session: AsyncSession, *, user: User) -> Meeting:
+    meeting = (
+        await store.get(session, meeting_id=user.focus_meeting_id)
+        if user.focus_meeting_id
+        else None
+    )
+    if meeting is None or meeting.state != "draft" or meeting.booked_by_id != user.id:
+        raise Refused("meetings.no_draft")
+    return meeting
+
+
+async def set_time(
+    session: AsyncSession, *, user: User, starts_at: datetime, now: datetime
+) -> Meeting:
+    meeting = await _my_draft(session, user=user)
+    await _check_free(
+        session, meeting=meeting, starts_at=starts_at, minutes=meeting.duration_minutes, now=now
+    )
+    meeting.starts_at = starts_at
+    await mentorships.save(session, meeting)
+    return meeting
+
+
+async def set_length(session: AsyncSession, *, user: User, minutes: int, now: datetime) -> Meeting:
+    meeting = await _my_draft(session, user=user)
+    if minutes not in rules.DURATIONS:
+        raise Refused("common.stale_button")
+    await _check_free(
+        session, meeting=meeting, starts_at=meeting.starts_at, minutes=minutes, now=now
+    )
+    meeting.duration_minutes = minutes
+    await mentorships.save(session, meeting)
+    return meeting
+
+
+async def book(
+    session: AsyncSession, *, user: User, place: str | None, now: datetime
+) -> MeetingView:
+    """Send the adept's booking to the mentor to confirm."""
+    meeting = await _my_draft(session, user=user)
+    seen = await _bookable(session, mentorship_id=meeting.mentorship_id, user=user)
+    await _check_free(
+        session,
+        meeting=meeting,
+        starts_at=meeting.starts_at,
+        minutes=meeting.duration_minutes,
+        now=now,
+    )
+    if place is not None and len(place.strip()) > rules.PLACE_MAX_CHARS:
+        raise Refused("meetings.place_too_long", limit=rules.PLACE_MAX_CHARS)
+    adept, mentor = _people(seen, user)
+    meeting.place = place.strip() if place and place.strip() else None
+    meeting.state = "proposed"
+    meeting.awaiting_id = mentor.id
+    meeting.updated_at = now
+    await mentorships.save(session, meeting)
+    await _ask_to_confirm(session, meeting=meeting, recipient=mentor, now=now)
+    return MeetingView(meeting, seen, adept, mentor)
+
+
+async def _ask_to_confirm(
+    session: AsyncSession, *, meeting: Meeting, recipient: User, now: datetime
+) -> None:
+    await notify.queue(
+        session,
+        recipient=recipient,
+        kind="meeting_request",
+        dedupe=f"meeting:{meeting.id}:request:{meeting.ics_sequence}:{now.isoformat()}",
+        due_at=now,
+        expires_at=meeting.starts_at,
+        payload={"meeting_id": meeting.id, "sequence": meeting.ics_sequence},
+        mentorship_id=meeting.mentorship_id,
+    )
+
+
+async def _plan(
+    session: AsyncSession, *, found: MeetingView, offsets: list[timedelta], now: datetime
+) -> None:
+    meeting = found.meeting
+    assert meeting.id is not None and found.adept.id and found.mentor.id
+    for planned in rules.planned_messages(
+        meeting_id=meeting.id,
+        starts_at=meeting.starts_at,
+        minutes=meeting.duration_minutes,
+        adept_id=found.adept.id,
+        mentor_id=found.mentor.id,
+        reminder_offsets=offsets,
+        now=now,
+    ):
+        recipient = found.adept if planned.recipient_id == found.adept.id else found.mentor
+        await notify.queue(
+            session,
+            recipient=recipient,
+            kind=planned.kind,
+            dedupe=planned.key,
+            due_at=planned.due_at,
+            expires_at=planned.expires_at,
+            payload={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
+            mentorship_id=meeting.mentorship_id,
+        )
+
+
+async def _send_invites(session: AsyncSession, *, found: MeetingView, now: datetime) -> None:
+    meeting = found.meeting
+    for person in (found.adept, found.mentor):
+        await notify.queue(
+            session,
+            recipient=person,
+            kind="meeting_invite",
+            dedupe=f"meeting:{meeting.id}:ics:{meeting.ics_sequence}:{person.id}",
+            due_at=now,
+            payload={"meeting_id": meeting.id, "sequence": meeting.ics_sequence},
+            mentorship_id=meeting.mentorship_id,
+        )
+
+
+async def confirm(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    sequence: int,
+    user: User,
+    now: datetime,
+    reminder_offsets: list[timedelta],
+) -> MeetingView:
+    found = await view(session, meeting_id=meeting_id, user=user)
+    meeting = found.meeting
+    if (
+        meeting.state != "proposed"
+        or meeting.awaiting_id != user.id
+        or meeting.ics_sequence != sequence
+    ):
+        raise Refused("meetings.nothing_to_confirm")
+    if found.pairing.mentorship.state not in BOOKABLE:
+        raise Refused("meetings.not_active")
+    await _check_free(
+        session,
+        meeting=meeting,
+        starts_at=meeting.starts_at,
+        minutes=meeting.duration_minutes,
+        now=now,
+    )
+    meeting.state = "confirmed"
+    meeting.awaiting_id = None
+    meeting.ics_sequence += 1
+    meeting.updated_at = now
+    await mentorships.save(session, meeting)
+    await _plan(session, found=found, offsets=reminder_offsets, now=now)
+    await _send_invites(session, found=found, now=now)
+    return found
+
+
+async def propose_time(
+    session: AsyncSession, *, meeting_id: int, user: User, starts_at: datetime, now: datetime
+) -> MeetingView:
+    """Another time for a proposed meeting, or a move of a confirmed one; the partner confirms."""
+    found = await view(session, meeting_id=meeting_id, user=user)
+    meeting = found.meeting
+    if meeting.state not in store.LIVE_STATES:
+        raise Refused("meetings.not_live")
+    if meeting.state == "proposed" and meeting.awaiting_id != user.id:
+        raise Refused("meetings.wait_for_answer")
+    await _check_free(
+        session, meeting=meeting, starts_at=starts_at, minutes=meeting.duration_minutes, now=now
+    )
+    await outbox.cancel(session, key_prefix=f"meeting:{meeting.id}:")
+    partner = found.pairing.partner
+    assert partner is not None
+    meeting.starts_at = starts_at
+    meeting.state = "proposed"
+    meeting.awaiting_id = partner.id
+    meeting.ics_sequence += 1
+    meeting.updated_at = now
+    await mentorships.save(session, meeting)
+    await _ask_to_confirm(session, meeting=meeting, recipient=partner, now=now)
+    return found
+
+
+async def cancel(
+    session: AsyncSession, *, meeting_id: int, user: User, now: datetime
+) -> MeetingView:
+    found = await view(session, meeting_id=meeting_id, user=user)
+    meeting = found.meeting
+    if meeting.state not in store.LIVE_STATES:
+        raise Refused("meetings.not_live")
+    was_confirmed = meeting.state == "confirmed"
+    await outbox.cancel(session, key_prefix=f"meeting:{meeting.id}:")
+    meeting.state = "cancelled"
+    meeting.awaiting_id = None
+    meeting.ics_sequence += 1
+    meeting.updated_at = now
+    await mentorships.save(session, meeting)
+    partner = found.pairing.partner
+    assert partner is not None
+    await notify.queue(
+        session,
+        recipient=partner,
+        kind="meeting_cancelled",
+        dedupe=f"meeting:{meeting.id}:cancelled:{partner.id}",
+        due_at=now,
+        payload={"meeting_id": meeting.id, "by": user.id},
+        mentorship_id=meeting.mentorship_id,
+    )
+    if was_confirmed:
+        await _send_invites(session, found=found, now=now)
+    return found
+
+
+async def focus(session: AsyncSession, *, meeting_id: int, user: User) -> MeetingView:
+    """Make `meeting_id` the one this person's next typed answer is about."""
+    found = await view(session, meeting_id=meeting_id, user=user)
+    user.focus_meeting_id = meeting_id
+    await mentorships.save(session, user)
+    return found
+
+
+async def focused(session: AsyncSession, *, user: User) -> MeetingView:
+    if user.focus_meeting_id is None:
+        raise Refused("common.stale_button")
+    return await view(session, meeting_id=user.focus_meeting_id, user=user)
+
+
+async def save_agenda(
+    session: AsyncSession, *, meeting_id: int, user: User, text: str, now: datetime
+) -> MeetingView:
+    found = await view(session, meeting_id=meeting_id, user=user)
+    meeting = found.meeting
+    if found.pairing.me.role != Role.ADEPT:
+        raise Refused("meetings.agenda_adept_only")
+    if meeting.state not in store.LIVE_STATES or meeting.starts_at <= now:
+        raise Refused("meetings.agenda_too_late")
+    cleaned = text.strip()
+    if len(cleaned) < 2:
+        raise Refused("meetings.agenda_empty")
+    if len(cleaned) > AGENDA_MAX_CHARS:
+        raise Refused("meetings.too_long", limit=AGENDA_MAX_CHARS, length=len(cleaned))
+    assert meeting.id is not None and user.id is not None
+    position = len(await store.agenda(session, meeting_id=meeting.id))
+    item = await store.add_agenda_item(
+        session,
+        item=AgendaItem(
+            meeting_id=meeting.id,
+            author_id=user.id,
+            position=position,
+            text=cleaned,
+            created_at=now,
+        ),
+    )
+    await notify.queue(
+        session,
+        recipient=found.mentor,
+        kind="agenda_to_mentor",
+        dedupe=f"agenda:{item.id}",
+        due_at=now,
+        payload={"meeting_id": meeting.id, "item_id": item.id},
+        mentorship_id=meeting.mentorship_id,
+    )
+    return found
+
+
+async def _evaluation(
+    session: AsyncSession, *, meeting_id: int, user: User, now: datetime
+) -> MeetingEvaluation:
+    found = await view(session, meeting_id=meeting_id, user=user)
+    if found.meeting.state != "confirmed" or found.meeting.starts_at > now:
+        raise Refused("meetings.evaluate_after")
+    assert user.id is not None
+    existing = await store.evaluation_of(session, meeting_id=meeting_id, user_id=user.id)
+    if existing is not None:
+        return existing
+    evaluation = MeetingEvaluation(meeting_id=meeting_id, user_id=user.id, created_at=now)
+    await mentorships.save(session, evaluation)
+    return evaluation
+
+
+async def start_evaluation(
+    session: AsyncSession, *, meeting_id: int, user: User, now: datetime
+) -> MeetingEvaluation:
+    evaluation = await _evaluation(session, meeting_id=meeting_id, user=user, now=now)
+    user.focus_meeting_id = meeting_id
+    await mentorships.save(session, user)
+    return evaluation
+
+
+async def answer_evaluation(
+    session: AsyncSession, *, user: User, field: str, value: str, now: datetime
+) -> MeetingEvaluation:
+    """Store one answer of the evaluation of the focused meeting."""
+    if user.focus_meeting_id is None:
+        raise Refused("common.stale_button")
+    evaluation = await _evaluation(session, meeting_id=user.focus_meeting_id, user=user, now=now)
+    if field == "rating":
+        if value not in {"1", "2", "3", "4", "5"}:
+            raise Refused("meetings.rating_buttons")
+        evaluation.rating = int(value)
+    elif field in ("useful", "next_steps"):
+        cleaned = value.strip()
+        if not cleaned:
+            raise Refused("common.text_please")
+        if len(cleaned) > ANSWER_MAX_CHARS:
+            raise Refused("meetings.too_long", limit=ANSWER_MAX_CHARS, length=len(cleaned))
+        setattr(evaluation, field, cleaned)
+    else:
+        raise Refused("common.stale_button")
+    await mentorships.save(session, evaluation)
+    return evaluation
+
+
+async def agreed_tasks(session: AsyncSession, *, mentorship_id: int, before: datetime) -> list[str]:
+    """What was agreed at the last meeting before `before`: both evaluations' next steps."""
+    last = await store.last_held(session, mentorship_id=mentorship_id, now=before, before=before)
+    if last is None or last.id is None:
+        return []
+    return [
+        e.next_steps for e in await store.evaluations(session, meeting_id=last.id) if e.next_steps
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    hours: float
+    budget: int | None
+
+
+async def time_budget(
+    session: AsyncSession, *, mentorship_id: int, zone: ZoneInfo, now: datetime
+) -> Budget:
+    meetings = await store.of_mentorship(
+        session, mentorship_id=mentorship_id, states=("confirmed",)
+    )
+    hours = rules.hours_in_month(
+        [rules.Slot(m.id, m.starts_at, m.duration_minutes) for m in meetings],
+        month_of=now.astimezone(zone).date(),
+        zone=zone,
+    )
+    contract = await contracts.in_force(session, mentorship_id=mentorship_id)
+    return Budget(hours, contract.time_budget_hours if contract else None)
+
+
+async def plan_nudges(session: AsyncSession, *, now: datetime) -> int:
+    """Queue a nudge to book for every active pair that has drifted; returns how many."""
+    queued = 0
+    active = await session.exec(
+        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE)
+    )
+    for mentorship in list(active):
+        assert mentorship.id is not None
+        upcoming = await store.upcoming(session, mentorship_id=mentorship.id, now=now)
+        last = await store.last_held(session, mentorship_id=mentorship.id, now=now)
+        contract = await contracts.in_force(session, mentorship_id=mentorship.id)
+        last_end = (
+            last.starts_at + timedelta(minutes=last.duration_minutes) if last is not None else None
+        )
+        if not rules.nudge_due(
+            last_meeting_end=last_end,
+            active_since=mentorship.started_at or mentorship.created_at,
+            has_upcoming=bool(upcoming),
+            cadence=contract.cadence if contract else None,
+            now=now,
+        ):
+            continue
+        anchor = f"nudge:{mentorship.id}:{last.id if last else 'start'}:"
+        earlier = list(
+            await session.exec(
+                select(Notification)
+                .where(col(Notification.idempotency_key).startswith(anchor))
+                .order_by(col(Notification.due_at))
+            )
+        )
+        nudges = [n for n in earlier if n.kind == "book_nudge"]
+        if nudges and now - nudges[-1].due_at < rules.NUDGE_GRACE:
+            continue
+        members = await mentorships.pairings_of(
+            session, user_id=mentorship.created_by_id, states=frozenset({MentorshipState.ACTIVE})
+        )
+        seen = next((p for p in members if p.mentorship.id == mentorship.id), None)
+        if seen is None or seen.partner is None:
+            continue
+        creator = await session.get(User, mentorship.created_by_id)
+        assert creator is not None
+        adept, mentor = _people(seen, creator)
+        if len(nudges) < rules.MAX_NUDGES:
+            await notify.queue(
+                session,
+                recipient=adept,
+                kind="book_nudge",
+                dedupe=f"{anchor}{len(nudges) + 1}",
+                due_at=now,
+                payload={"mentorship_id": mentorship.id, "number": len(nudges) + 1},
+                mentorship_id=mentorship.id,
+            )
+            queued += 1
+        elif not any(n.kind == "message" for n in earlier):
+            for person, other in ((adept, mentor), (mentor, adept)):
+                await notify.tell(
+                    session,
+                    recipient=person,
+                    key=N_("meetings.nudges_stopped"),
+                    values={"name": display_name(other)},
+                    dedupe=f"{anchor}stop:{person.id}",
+                    now=now,
+                    mentorship_id=mentorship.id,
+                )
+            queued += 2
+    return queued

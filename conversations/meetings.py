@@ -1,0 +1,864 @@
+"""/book, /meetings and everything a meeting sends: requests, invitations, reminders,
+the agenda prompt, the mentor's preparation and the evaluation afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import scheduler, services
+from bot.domain import ics
+from bot.domain import meetings as rules
+from bot.domain.goals import GoalKind, GoalState
+from bot.domain.when import WhenError, parse_when
+from bot.i18n import N_, Html, escape, short_moment, t
+from bot.usecases import Refused, pairing, questions
+from bot.usecases import meetings as usecase
+from conversations import choose
+from conversations.common import (
+    Context,
+    answer_button,
+    callback_parts,
+    explain,
+    keyboard,
+    message_of,
+    now,
+    raw_keyboard,
+    remember_step,
+    remember_user,
+    run,
+    say,
+)
+from storage import meetings as store
+from storage import mentorships
+from storage.models import Goal, GoalRevision, Meeting, MentorshipState, User
+
+FLOW = "meetings"
+WHEN, LENGTH, PLACE, NEW_TIME, AGENDA = "when", "length", "place", "new_time", "agenda"
+USEFUL, NEXT_STEPS, RATING = "eval_useful", "eval_next", "eval_rating"
+END = ConversationHandler.END
+BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
+
+# The adept's goals worth mentioning before a meeting: sent to the mentor and not finished.
+OPEN_GOAL_STATES = (GoalState.AWAITING, GoalState.CHALLENGED, GoalState.ACCEPTED)
+
+WHEN_PROBLEMS = (
+    N_("meetings.when.empty"),
+    N_("meetings.when.no_date"),
+    N_("meetings.when.no_time"),
+    N_("meetings.when.bad_date"),
+    N_("meetings.when.bad_time"),
+    N_("meetings.when.in_past"),
+)
+
+
+def zone_of(user: User) -> ZoneInfo:
+    return ZoneInfo(user.timezone)
+
+
+def local(user: User, moment: datetime) -> datetime:
+    return moment.astimezone(zone_of(user))
+
+
+def when_text(language: str, viewer: User, partner: User, moment: datetime) -> str:
+    """The time in the viewer's zone, plus the partner's when their clock differs."""
+    shown = t(language, "meetings.when_line", when=local(viewer, moment))
+    if local(viewer, moment).utcoffset() != local(partner, moment).utcoffset():
+        shown += " " + t(
+            language,
+            "meetings.partner_local",
+            name=pairing.display_name(partner),
+            when=local(partner, moment),
+        )
+    return shown
+
+
+def _suggested_slots(user: User, moment: datetime) -> list[list[tuple[str, str]]]:
+    """A few ready-made times: the next weekdays at 09:00 and 14:00."""
+    today = local(user, moment).date()
+    rows: list[list[tuple[str, str]]] = []
+    day = today
+    while len(rows) < 3:
+        day += timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        row = []
+        for hour in (9, 14):
+            slot = datetime(day.year, day.month, day.day, hour, 0, tzinfo=zone_of(user))
+            label = short_moment(slot, user.language)
+            row.append((label, f"m:at:{slot.strftime('%Y%m%d%H%M')}"))
+        rows.append(row)
+    return rows
+
+
+# -- booking ------------------------------------------------------------------------------
+
+
+async def book(update: Update, context: Context) -> str | int:
+    """/book: the adept proposes a meeting; the mentor confirms."""
+    user = await remember_user(update, context)
+    seen = await choose.mentorship(update, context, user, purpose="book", states=BOOKABLE)
+    if seen is None or seen.mentorship.id is None:
+        return END
+    mentorship_id = seen.mentorship.id
+    try:
+        await run(
+            context,
+            lambda s: usecase.draft(s, mentorship_id=mentorship_id, user=user, now=now(context)),
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return END
+    await answer_button(update)
+    await remember_step(update, context, FLOW, WHEN)
+    await say(
+        update,
+        t(user.language, "meetings.ask_when"),
+        raw_keyboard(_suggested_slots(user, now(context))),
+    )
+    return WHEN
+
+
+async def _after_time(update: Update, context: Context, user: User, starts_at: datetime) -> str:
+    try:
+        meeting = await run(
+            context,
+            lambda s: usecase.set_time(s, user=user, starts_at=starts_at, now=now(context)),
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return WHEN
+    await remember_step(update, context, FLOW, LENGTH)
+    rows = [
+        [(t(user.language, "meetings.minutes", n=m), f"m:len:{m}") for m in rules.DURATIONS[:3]],
+        [(t(user.language, "meetings.minutes", n=m), f"m:len:{m}") for m in rules.DURATIONS[3:]],
+    ]
+    await say(
+        update,
+        t(
+            user.language,
+            "meetings.ask_length",
+            when=local(user, meeting.starts_at),
+            n=meeting.duration_minutes,
+        ),
+        raw_keyboard(rows),
+    )
+    return LENGTH
+
+
+async def typed_time(update: Update, context: Context) -> str:
+    user = await remember_user(update, context)
+    try:
+        starts_at = parse_when(message_of(update).text or "", now=now(context), zone=zone_of(user))
+    except WhenError as problem:
+        await say(update, t(user.language, f"meetings.when.{problem.reason}"))
+        return WHEN
+    return await _after_time(update, context, user, starts_at)
+
+
+async def picked_time(update: Update, context: Context) -> str:
+    user = await remember_user(update, context)
+    stamp = callback_parts(update, 3)[2]
+    await answer_button(update)
+    try:
+        starts_at = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=zone_of(user))
+    except ValueError:
+        await explain(update, user, Refused("common.stale_button"))
+        return WHEN
+    return await _after_time(update, context, user, starts_at)
+
+
+async def picked_length(update: Update, context: Context) -> str:
+    user = await remember_user(update, context)
+    minutes = int(callback_parts(update, 3)[2])
+    try:
+        await run(
+            context,
+            lambda s: usecase.set_length(s, user=user, minutes=minutes, now=now(context)),
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return LENGTH
+    await answer_button(update)
+    await remember_step(update, context, FLOW, PLACE)
+    await say(
+        update,
+        t(user.language, "meetings.ask_place"),
+        keyboard(
+            user.language,
+            [
+                [
+                    (N_("meetings.button.video"), "m:pl:video"),
+                    (N_("meetings.button.no_place"), "m:pl:none"),
+                ]
+            ],
+        ),
+    )
+    return PLACE
+
+
+async def _finish_booking(update: Update, context: Context, place: str | None) -> str | int:
+    user = await remember_user(update, context)
+    try:
+        found = await run(
+            context, lambda s: usecase.book(s, user=user, place=place, now=now(context))
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return PLACE if refusal.key == "meetings.place_too_long" else END
+    await answer_button(update)
+    await remember_step(update, context, FLOW, None)
+    await say(
+        update,
+        t(
+            user.language,
+            "meetings.booked",
+            name=pairing.display_name(found.mentor),
+            when=local(user, found.meeting.starts_at),
+        ),
+    )
+    return END
+
+
+async def typed_place(update: Update, context: Context) -> str | int:
+    return await _finish_booking(update, context, message_of(update).text or "")
+
+
+async def picked_place(update: Update, context: Context) -> str | int:
+    choice = callback_parts(update, 3)[2]
+    user = await remember_user(update, context)
+    place = t(user.language, "meetings.video_call") if choice == "video" else None
+    return await _finish_booking(update, context, place)
+
+
+# -- answering a proposed time, moving, cancelling -------------------------------------------
+
+
+async def confirm(update: Update, context: Context) -> None:
+    user = await remember_user(update, context)
+    _, _, meeting_id, sequence = callback_parts(update, 4)
+    offsets = [timedelta(hours=h) for h in services.of(context).settings.reminder_hours]
+    try:
+        await run(
+            context,
+            lambda s: usecase.confirm(
+                s,
+                meeting_id=int(meeting_id),
+                sequence=int(sequence),
+                user=user,
+                now=now(context),
+                reminder_offsets=offsets,
+            ),
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return
+    query = update.callback_query
+    assert query is not None
+    await query.answer(t(user.language, "meetings.confirmed_toast"))
+    await query.edit_message_reply_markup(None)
+
+
+async def ask_new_time(update: Update, context: Context) -> str | int:
+    """ "Propose another time" or "Move": ask for the new time."""
+    user = await remember_user(update, context)
+    meeting_id = int(callback_parts(update, 3)[2])
+    try:
+        await run(context, lambda s: usecase.focus(s, meeting_id=meeting_id, user=user))
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return END
+    await answer_button(update)
+    await remember_step(update, context, FLOW, NEW_TIME)
+    await say(update, t(user.language, "meetings.ask_new_time"))
+    return NEW_TIME
+
+
+async def typed_new_time(update: Update, context: Context) -> str | int:
+    user = await remember_user(update, context)
+    try:
+        starts_at = parse_when(message_of(update).text or "", now=now(context), zone=zone_of(user))
+    except WhenError as problem:
+        await say(update, t(user.language, f"meetings.when.{problem.reason}"))
+        return NEW_TIME
+    meeting_id = user.focus_meeting_id or 0
+    try:
+        found = await run(
+            context,
+            lambda s: usecase.propose_time(
+                s, meeting_id=meeting_id, user=user, starts_at=starts_at, now=now(context)
+            ),
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return NEW_TIME if refusal.key in {"meetings.overlap", "meetings.when.in_past"} else END
+    await remember_step(update, context, FLOW, None)
+    assert found.pairing.partner is not None
+    await say(
+        update,
+        t(
+            user.language,
+            "meetings.proposed",
+            name=pairing.display_name(found.pairing.partner),
+            when=local(user, starts_at),
+        ),
+    )
+    return END
+
+
+async def cancel_meeting(update: Update, context: Context) -> None:
+    user = await remember_user(update, context)
+    meeting_id = int(callback_parts(update, 3)[2])
+    try:
+        found = await run(
+            context, lambda s: usecase.cancel(s, meeting_id=meeting_id, user=user, now=now(context))
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return
+    await answer_button(update)
+    assert found.pairing.partner is not None
+    await say(
+        update,
+        t(
+            user.language,
+            "meetings.cancelled_by_you",
+            name=pairing.display_name(found.pairing.partner),
+            when=local(user, found.meeting.starts_at),
+        ),
+    )
+
+
+async def overview(update: Update, context: Context) -> None:
+    """/meetings: what is coming, with Move and Cancel, and the mentor's hours this month."""
+    user = await remember_user(update, context)
+    seen = await choose.mentorship(update, context, user, purpose="meetings", states=BOOKABLE)
+    if seen is None or seen.mentorship.id is None or seen.partner is None:
+        return
+    mentorship_id, partner = seen.mentorship.id, seen.partner
+    moment = now(context)
+    upcoming = await run(
+        context, lambda s: store.upcoming(s, mentorship_id=mentorship_id, now=moment)
+    )
+    budget = await run(
+        context,
+        lambda s: usecase.time_budget(
+            s, mentorship_id=mentorship_id, zone=zone_of(user), now=moment
+        ),
+    )
+    lines = [t(user.language, "meetings.overview_title", name=pairing.display_name(partner))]
+    if not upcoming:
+        lines.append(t(user.language, "meetings.none_upcoming"))
+    rows: list[list[tuple[str, str]]] = []
+    for meeting in upcoming:
+        state_key = (
+            N_("meetings.state.confirmed")
+            if meeting.state == "confirmed"
+            else N_("meetings.state.proposed")
+        )
+        lines.append(
+            t(
+                user.language,
+                "meetings.overview_line",
+                when=when_text(user.language, user, partner, meeting.starts_at),
+                n=meeting.duration_minutes,
+                state=t(user.language, state_key),
+                place=meeting.place or "—",
+            )
+        )
+        label = short_moment(local(user, meeting.starts_at), user.language)
+        rows.append(
+            [
+                (t(user.language, "meetings.button.move", when=label), f"m:mv:{meeting.id}"),
+                (t(user.language, "meetings.button.cancel", when=label), f"m:x:{meeting.id}"),
+            ]
+        )
+    if seen.me.role == "mentor":
+        lines.append(
+            t(
+                user.language,
+                "meetings.budget",
+                hours=f"{budget.hours:.1f}",
+                budget=budget.budget if budget.budget is not None else "—",
+            )
+        )
+    await say(update, "\n\n".join(lines), raw_keyboard(rows) if rows else None)
+
+
+# -- agenda and evaluation -----------------------------------------------------------------
+
+
+async def ask_agenda(update: Update, context: Context) -> str | int:
+    user = await remember_user(update, context)
+    meeting_id = int(callback_parts(update, 3)[2])
+    try:
+        found = await run(context, lambda s: usecase.focus(s, meeting_id=meeting_id, user=user))
+        if found.pairing.me.role != "adept":
+            raise Refused("meetings.agenda_adept_only")
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return END
+    await answer_button(update)
+    await remember_step(update, context, FLOW, AGENDA)
+    await say(update, t(user.language, "meetings.ask_agenda"))
+    return AGENDA
+
+
+async def typed_agenda(update: Update, context: Context) -> str | int:
+    user = await remember_user(update, context)
+    text = message_of(update).text or ""
+    meeting_id = user.focus_meeting_id or 0
+    try:
+        found = await run(
+            context,
+            lambda s: usecase.save_agenda(
+                s, meeting_id=meeting_id, user=user, text=text, now=now(context)
+            ),
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return AGENDA if refusal.key in {"meetings.agenda_empty", "meetings.too_long"} else END
+    await remember_step(update, context, FLOW, None)
+    await say(
+        update, t(user.language, "meetings.agenda_saved", name=pairing.display_name(found.mentor))
+    )
+    return END
+
+
+async def start_evaluation(update: Update, context: Context) -> str | int:
+    user = await remember_user(update, context)
+    meeting_id = int(callback_parts(update, 3)[2])
+    try:
+        await run(
+            context,
+            lambda s: usecase.start_evaluation(
+                s, meeting_id=meeting_id, user=user, now=now(context)
+            ),
+        )
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return END
+    await answer_button(update)
+    await remember_step(update, context, FLOW, USEFUL)
+    await say(update, t(user.language, "meetings.eval.useful"))
+    return USEFUL
+
+
+def _evaluation_step(
+    field: str, next_state: str | None, question: str | None
+) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
+    async def step(update: Update, context: Context) -> str | int:
+        user = await remember_user(update, context)
+        query = update.callback_query
+        value = callback_parts(update, 3)[2] if query else (message_of(update).text or "")
+        current = RATING if field == "rating" else USEFUL if field == "useful" else NEXT_STEPS
+        try:
+            await run(
+                context,
+                lambda s: usecase.answer_evaluation(
+                    s, user=user, field=field, value=value, now=now(context)
+                ),
+            )
+        except Refused as refusal:
+            await explain(update, user, refusal)
+            return current if refusal.key != "common.stale_button" else END
+        await answer_button(update)
+        await remember_step(update, context, FLOW, next_state)
+        if next_state is None:
+            await say(update, t(user.language, "meetings.eval.thanks"))
+            return END
+        markup = (
+            raw_keyboard([[(str(n), f"m:rate:{n}") for n in range(1, 6)]])
+            if next_state == RATING
+            else None
+        )
+        assert question is not None
+        await say(update, t(user.language, question), markup)
+        return next_state
+
+    return step
+
+
+async def cancel_flow(update: Update, context: Context) -> int:
+    user = await remember_user(update, context)
+    await remember_step(update, context, FLOW, None)
+    await say(update, t(user.language, "meetings.paused"))
+    return END
+
+
+async def use_buttons(update: Update, context: Context) -> None:
+    user = await remember_user(update, context)
+    await say(update, t(user.language, "contract.use_buttons"))
+
+
+# -- what the outbox sends -----------------------------------------------------------------
+
+
+async def _meeting_for(ctx: scheduler.RenderContext) -> usecase.MeetingView | None:
+    try:
+        return await usecase.view(
+            ctx.session, meeting_id=int(ctx.notification.payload["meeting_id"]), user=ctx.recipient
+        )
+    except Refused:
+        return None
+
+
+def _partner(found: usecase.MeetingView, recipient: User) -> User:
+    return found.mentor if found.adept.id == recipient.id else found.adept
+
+
+def _still_on(found: usecase.MeetingView, payload: dict[str, object]) -> bool:
+    """A message planned for a meeting applies only while it is confirmed at that time."""
+    return (
+        found.meeting.state == "confirmed"
+        and found.meeting.starts_at.isoformat() == payload.get("starts_at")
+    )
+
+
+async def render_request(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None:
+        return None
+    meeting, language = found.meeting, ctx.recipient.language
+    if (
+        meeting.state != "proposed"
+        or meeting.awaiting_id != ctx.recipient.id
+        or meeting.ics_sequence != ctx.notification.payload.get("sequence")
+    ):
+        return None
+    partner = _partner(found, ctx.recipient)
+    text = t(
+        language,
+        "meetings.request",
+        name=pairing.display_name(partner),
+        when=Html(when_text(language, ctx.recipient, partner, meeting.starts_at)),
+        n=meeting.duration_minutes,
+        place=meeting.place or "—",
+    )
+    return scheduler.Outgoing(
+        text=text,
+        buttons=[
+            [(t(language, "meetings.button.confirm"), f"m:ok:{meeting.id}:{meeting.ics_sequence}")],
+            [
+                (t(language, "meetings.button.other_time"), f"m:new:{meeting.id}"),
+                (t(language, "meetings.button.decline"), f"m:x:{meeting.id}"),
+            ],
+        ],
+    )
+
+
+async def render_invite(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None or found.meeting.ics_sequence != ctx.notification.payload.get("sequence"):
+        return None
+    meeting, language = found.meeting, ctx.recipient.language
+    partner = _partner(found, ctx.recipient)
+    cancelled = meeting.state == "cancelled"
+    summary = t(language, "meetings.ics_summary", name=pairing.display_name(partner))
+    assert meeting.id is not None
+    content = ics.meeting_invite(
+        meeting_id=meeting.id,
+        starts_at=meeting.starts_at,
+        minutes=meeting.duration_minutes,
+        summary=summary,
+        description=t(language, "meetings.ics_description"),
+        location=meeting.place,
+        sequence=meeting.ics_sequence,
+        stamp=ctx.now,
+        cancelled=cancelled,
+    )
+    caption_key = N_("meetings.invite_cancelled") if cancelled else N_("meetings.invite")
+    return scheduler.Outgoing(
+        text=t(
+            language,
+            caption_key,
+            name=pairing.display_name(partner),
+            when=Html(when_text(language, ctx.recipient, partner, meeting.starts_at)),
+            n=meeting.duration_minutes,
+            place=meeting.place or "—",
+        ),
+        document=(f"meeting-{meeting.id}.ics", content, "text/calendar"),
+    )
+
+
+async def render_cancelled(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None or found.meeting.state != "cancelled":
+        return None
+    partner = _partner(found, ctx.recipient)
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(
+            language,
+            "meetings.cancelled_by_partner",
+            name=pairing.display_name(partner),
+            when=local(ctx.recipient, found.meeting.starts_at),
+        )
+    )
+
+
+async def render_reminder(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None or not _still_on(found, ctx.notification.payload):
+        return None
+    meeting, language = found.meeting, ctx.recipient.language
+    partner = _partner(found, ctx.recipient)
+    hours = (meeting.starts_at - ctx.now).total_seconds() / 3600
+    soon_key = N_("meetings.reminder_soon") if hours <= 2 else N_("meetings.reminder_day")
+    return scheduler.Outgoing(
+        text=t(
+            language,
+            soon_key,
+            name=pairing.display_name(partner),
+            when=Html(when_text(language, ctx.recipient, partner, meeting.starts_at)),
+            place=meeting.place or "—",
+        )
+    )
+
+
+async def _goal_lines(ctx: scheduler.RenderContext, found: usecase.MeetingView) -> list[str]:
+    """The adept's accepted goals with progress, as short lines."""
+    goals = await ctx.session.exec(
+        select(Goal, GoalRevision)
+        .join(GoalRevision, col(GoalRevision.goal_id) == col(Goal.id))
+        .where(
+            Goal.mentorship_id == found.meeting.mentorship_id,
+            Goal.owner_id == found.adept.id,
+            col(Goal.kind) != GoalKind.MENTOR,
+            col(Goal.state).in_(OPEN_GOAL_STATES),
+            col(GoalRevision.version) == col(Goal.current_version),
+        )
+    )
+    return [
+        t(
+            ctx.recipient.language,
+            "meetings.goal_line",
+            goal=revision.specific or "—",
+            percent=goal.progress_percent,
+        )
+        for goal, revision in goals
+    ]
+
+
+async def render_agenda_prompt(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None or not _still_on(found, ctx.notification.payload):
+        return None
+    meeting, language = found.meeting, ctx.recipient.language
+    parts = [
+        t(
+            language,
+            "meetings.agenda_prompt",
+            name=pairing.display_name(found.mentor),
+            when=local(ctx.recipient, meeting.starts_at),
+        )
+    ]
+    goals = await _goal_lines(ctx, found)
+    if goals:
+        parts.append(t(language, "meetings.your_goals") + "\n" + "\n".join(goals))
+    tasks = await usecase.agreed_tasks(
+        ctx.session, mentorship_id=meeting.mentorship_id, before=meeting.starts_at
+    )
+    if tasks:
+        parts.append(
+            t(language, "meetings.agreed_last_time")
+            + "\n"
+            + "\n".join(f"• {escape(task)}" for task in tasks)
+        )
+    return scheduler.Outgoing(
+        text="\n\n".join(parts),
+        buttons=[[(t(language, "meetings.button.write_agenda"), f"m:ag:{meeting.id}")]],
+    )
+
+
+async def render_agenda_to_mentor(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None or found.meeting.state not in store.LIVE_STATES:
+        return None
+    items = await store.agenda(ctx.session, meeting_id=found.meeting.id or 0)
+    item = next((i for i in items if i.id == ctx.notification.payload.get("item_id")), None)
+    if item is None:
+        return None
+    return scheduler.Outgoing(
+        text=t(
+            ctx.recipient.language,
+            "meetings.agenda_to_mentor",
+            name=pairing.display_name(found.adept),
+            when=local(ctx.recipient, found.meeting.starts_at),
+            agenda=item.text,
+        )
+    )
+
+
+async def render_preparation(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None or not _still_on(found, ctx.notification.payload):
+        return None
+    meeting, language = found.meeting, ctx.recipient.language
+    items = await store.agenda(ctx.session, meeting_id=meeting.id or 0)
+    agenda_text = "\n\n".join(item.text for item in items)
+    parts = [
+        t(
+            language,
+            "meetings.prep_title",
+            name=pairing.display_name(found.adept),
+            when=local(ctx.recipient, meeting.starts_at),
+        ),
+        t(language, "meetings.prep_agenda", agenda=agenda_text)
+        if items
+        else t(language, "meetings.prep_no_agenda", name=pairing.display_name(found.adept)),
+    ]
+    tasks = await usecase.agreed_tasks(
+        ctx.session, mentorship_id=meeting.mentorship_id, before=meeting.starts_at
+    )
+    if tasks:
+        parts.append(
+            t(language, "meetings.prep_last_notes")
+            + "\n"
+            + "\n".join(f"• {escape(task)}" for task in tasks)
+        )
+    goals = await _goal_lines(ctx, found)
+    if goals:
+        parts.append(
+            t(language, "meetings.prep_goals", name=pairing.display_name(found.adept))
+            + "\n"
+            + "\n".join(goals)
+        )
+    suggestions = await question_lines(ctx, meeting, agenda_text)
+    if suggestions:
+        parts.append(t(language, "meetings.prep_questions") + "\n" + "\n".join(suggestions))
+    parts.append(t(language, "meetings.prep_listen"))
+    return scheduler.Outgoing(text="\n\n".join(parts))
+
+
+async def question_lines(
+    ctx: scheduler.RenderContext, meeting: Meeting, agenda_text: str
+) -> list[str]:
+    """Three open questions fitting the agenda, new to this pair."""
+    chosen = await questions.suggestions_for(
+        ctx.session,
+        mentorship_id=meeting.mentorship_id,
+        agenda_text=agenda_text,
+        language=ctx.recipient.language,
+        count=3,
+        now=ctx.now,
+    )
+    return [f"• {escape(q.text(ctx.recipient.language))}" for q in chosen]
+
+
+async def render_evaluation(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    found = await _meeting_for(ctx)
+    if found is None or not _still_on(found, ctx.notification.payload):
+        return None
+    partner = _partner(found, ctx.recipient)
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(language, "meetings.eval.prompt", name=pairing.display_name(partner)),
+        buttons=[[(t(language, "meetings.button.evaluate"), f"m:ev:{found.meeting.id}")]],
+    )
+
+
+async def render_nudge(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    mentorship_id = int(ctx.notification.payload["mentorship_id"])
+    seen = await mentorships.pairing(
+        ctx.session, mentorship_id=mentorship_id, user_id=ctx.recipient.id or 0
+    )
+    if seen is None or seen.partner is None or seen.mentorship.state != MentorshipState.ACTIVE:
+        return None
+    if await store.upcoming(ctx.session, mentorship_id=mentorship_id, now=ctx.now):
+        return None
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(language, "meetings.nudge", name=pairing.display_name(seen.partner)),
+        buttons=[[(t(language, "meetings.button.book"), f"ms:pick:{mentorship_id}:book")]],
+    )
+
+
+for _kind, _renderer in (
+    ("meeting_request", render_request),
+    ("meeting_invite", render_invite),
+    ("meeting_cancelled", render_cancelled),
+    ("meeting_reminder", render_reminder),
+    ("agenda_prompt", render_agenda_prompt),
+    ("agenda_to_mentor", render_agenda_to_mentor),
+    ("mentor_prep", render_preparation),
+    ("meeting_evaluation", render_evaluation),
+    ("book_nudge", render_nudge),
+):
+    scheduler.register(_kind, _renderer)
+
+
+async def nudge_job(context: Context) -> None:
+    """Hourly: remind drifting pairs to book (the rule lives in the use case)."""
+    svc = services.of(context)
+    async with svc.db.session() as session:
+        queued = await usecase.plan_nudges(session, now=svc.clock.now())
+    if queued:
+        scheduler.kick(context.application)
+
+
+def conversation() -> ConversationHandler[Context]:
+    private = filters.ChatType.PRIVATE
+    text = filters.TEXT & ~filters.COMMAND
+    useful = _evaluation_step("useful", NEXT_STEPS, N_("meetings.eval.next_steps"))
+    next_steps = _evaluation_step("next_steps", RATING, N_("meetings.eval.rating"))
+    rating = _evaluation_step("rating", None, None)
+    states: dict[object, list[BaseHandler[Update, Context, Any]]] = {
+        WHEN: [
+            CallbackQueryHandler(picked_time, pattern=r"^m:at:\d{12}$"),
+            MessageHandler(text, typed_time),
+        ],
+        LENGTH: [
+            CallbackQueryHandler(picked_length, pattern=r"^m:len:\d+$"),
+            MessageHandler(text, use_buttons),
+        ],
+        PLACE: [
+            CallbackQueryHandler(picked_place, pattern=r"^m:pl:(video|none)$"),
+            MessageHandler(text, typed_place),
+        ],
+        NEW_TIME: [MessageHandler(text, typed_new_time)],
+        AGENDA: [MessageHandler(text, typed_agenda)],
+        USEFUL: [MessageHandler(text, useful)],
+        NEXT_STEPS: [MessageHandler(text, next_steps)],
+        RATING: [
+            CallbackQueryHandler(rating, pattern=r"^m:rate:[1-5]$"),
+            MessageHandler(text, use_buttons),
+        ],
+    }
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler("book", book, filters=private),
+            CallbackQueryHandler(book, pattern=choose.pick_pattern("book")),
+            CallbackQueryHandler(ask_new_time, pattern=r"^m:(new|mv):\d+$"),
+            CallbackQueryHandler(ask_agenda, pattern=r"^m:ag:\d+$"),
+            CallbackQueryHandler(start_evaluation, pattern=r"^m:ev:\d+$"),
+        ],
+        states=states,
+        fallbacks=[CommandHandler("cancel", cancel_flow)],
+        name=FLOW,
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def handlers() -> list[BaseHandler[Update, Context, Any]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CallbackQueryHandler(confirm, pattern=r"^m:ok:\d+:\d+$"),
+        CallbackQueryHandler(cancel_meeting, pattern=r"^m:x:\d+$"),
+        CommandHandler("meetings", overview, filters=private),
+        CallbackQueryHandler(overview, pattern=choose.pick_pattern("meetings")),
+    ]

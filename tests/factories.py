@@ -1,0 +1,97 @@
+"""Shortcuts to a state that other tests already reach through the bot.
+
+Pairing, the intro meeting and the contract are driven end to end in
+tests/test_pairing_e2e.py; later flows start from an active mentorship
+written straight into storage, with the same rows those flows would leave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import TravellingClock
+from bot.domain.contract import add_months
+from storage import users
+from storage.db import Database
+from storage.models import Contract, Membership, Mentorship, MentorshipState, User
+from tests.harness import Person
+
+
+@dataclass(frozen=True)
+class ActivePair:
+    mentorship_id: int
+    adept: User
+    mentor: User
+
+
+async def _user(db: Database, person: Person) -> User:
+    async with db.session() as session:
+        return await users.upsert_from_telegram(
+            session,
+            telegram_id=person.user_id,
+            first_name=person.first_name,
+            last_name=None,
+            username=None,
+            language="sv" if (person.language_code or "sv").startswith("sv") else "en",
+            timezone="Europe/Stockholm",
+        )
+
+
+async def active_pair(
+    db: Database,
+    clock: TravellingClock,
+    adept: Person,
+    mentor: Person,
+    *,
+    cadence: str = "3w",
+    minutes: int = 60,
+    budget_hours: int = 3,
+    mode: str = "goal",
+) -> ActivePair:
+    """An active mentorship as the pairing and contract flows leave it."""
+    adept_user, mentor_user = await _user(db, adept), await _user(db, mentor)
+    now: datetime = clock.now()
+    async with db.session() as session:
+        assert adept_user.id is not None and mentor_user.id is not None
+        mentorship = Mentorship(
+            created_by_id=adept_user.id,
+            state=MentorshipState.ACTIVE,
+            mode=mode,
+            started_at=now - timedelta(days=1),
+            planned_end=add_months(now.date(), 6),
+        )
+        session.add(mentorship)
+        await session.flush()
+        assert mentorship.id is not None
+        for user, role in ((adept_user, "adept"), (mentor_user, "mentor")):
+            session.add(
+                Membership(
+                    mentorship_id=mentorship.id,
+                    user_id=user.id or 0,
+                    role=role,
+                    intro_decision="continue",
+                    confidentiality_agreed_at=now,
+                )
+            )
+            user.current_mentorship_id = mentorship.id
+            session.add(user)
+        session.add(
+            Contract(
+                mentorship_id=mentorship.id,
+                aims="Bli en trygg ledare för mitt team",
+                mode=mode,
+                duration_months=6,
+                cadence=cadence,
+                meeting_minutes=minutes,
+                time_budget_hours=budget_hours,
+                cancel_notice="24h",
+                feedback_cadence="1m",
+                drafted_by_id=adept_user.id,
+                submitted_at=now,
+                adept_accepted_at=now,
+                mentor_accepted_at=now,
+            )
+        )
+        mentorship_id = mentorship.id
+    return ActivePair(mentorship_id, adept_user, mentor_user)
