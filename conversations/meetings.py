@@ -478,7 +478,11 @@ def _evaluation_step(
         await answer_button(update)
         await remember_step(update, context, FLOW, next_state)
         if next_state is None:
-            await say(update, t(user.language, "meetings.eval.thanks"))
+            await say(
+                update,
+                t(user.language, "meetings.eval.thanks"),
+                keyboard(user.language, [[(N_("meetings.button.diary"), "d:write")]]),
+            )
             return END
         markup = (
             raw_keyboard([[(str(n), f"m:rate:{n}") for n in range(1, 6)]])
@@ -722,6 +726,9 @@ async def render_preparation(ctx: scheduler.RenderContext) -> scheduler.Outgoing
         else t(language, "meetings.prep_no_agenda", name=pairing.display_name(found.adept)),
     ]
     tasks = await usecase.agreed_tasks(
+        ctx.session, mentorship_id=meeting.mentorship_id, before=meeting.starts_at
+    )
+    tasks += await usecase.shared_notes_of_last(
         ctx.session, mentorship_id=meeting.mentorship_id, before=meeting.starts_at
     )
     if tasks:

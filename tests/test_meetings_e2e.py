@@ -17,6 +17,7 @@ from bot.clock import TravellingClock
 from storage.db import Database
 from storage.models import (
     AgendaItem,
+    DiaryEntry,
     Goal,
     GoalRevision,
     Meeting,
@@ -138,10 +139,21 @@ async def test_a_meeting_from_booking_to_evaluation_in_swedish(
     await anna.send("Förbereda lönesamtalet med min chef")
     await anna.expect("3/3")
     await anna.press("4")
-    await anna.expect("/diary")
+    thanks = await anna.expect("privata dagbok")
+    # A reflection written now belongs to this meeting; shared, it prepares the next one.
+    await anna.press("✍️ Reflektera i min dagbok", message_id=thanks.message_id)
+    await anna.send("Jag vågar mer när jag förberett mig – delad reflektion")
+    saved = await anna.expect("Anteckningen är privat")
+    await anna.press("👥 Dela med Bertil", message_id=saved.message_id)
+    await bertil.expect("delad reflektion")
     async with db.session() as session:
-        saved = (await session.exec(select(MeetingEvaluation))).one()
-        assert (saved.rating, saved.next_steps) == (4, "Förbereda lönesamtalet med min chef")
+        evaluation_row = (await session.exec(select(MeetingEvaluation))).one()
+        assert (evaluation_row.rating, evaluation_row.next_steps) == (
+            4,
+            "Förbereda lönesamtalet med min chef",
+        )
+        entry = (await session.exec(select(DiaryEntry))).one()
+        assert entry.meeting_id == evaluation_row.meeting_id
         assert (await session.exec(select(AgendaItem))).one().text.startswith("Lönesamtal")
 
     # The next agenda prompt brings up what was agreed.
@@ -154,6 +166,10 @@ async def test_a_meeting_from_booking_to_evaluation_in_swedish(
     await travel_to(clock, bot_app, second - timedelta(hours=47))
     prompt = await anna.expect("Vad vill du ta upp")
     assert "Förbereda lönesamtalet med min chef" in prompt.text
+    bertil.mark_read()
+    await travel_to(clock, bot_app, second - timedelta(hours=24))
+    prep = await bertil.expect("Inför ditt möte med Anna")
+    assert "delad reflektion" in prep.text and "Förbereda lönesamtalet" in prep.text
 
     # The mentor sees this month's hours against the budget.
     overview = await bertil.ask("/meetings")

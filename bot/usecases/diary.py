@@ -8,7 +8,7 @@ other member of its mentorship.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +17,7 @@ from bot.i18n import N_
 from bot.usecases import Refused, notify, pairing
 from storage import diary as entries
 from storage import mentorships, users
-from storage.models import DiaryEntry, User, Visibility
+from storage.models import DiaryEntry, Meeting, User, Visibility
 
 SHARED_KIND = "diary_shared"
 
@@ -94,6 +94,10 @@ async def write(
     )
 
 
+# Reflections within a week of a meeting are taken to be about it.
+RECENT_MEETING = timedelta(days=7)
+
+
 async def write_in_current(
     session: AsyncSession, *, user: User, text: str, now: datetime
 ) -> Written:
@@ -101,8 +105,33 @@ async def write_in_current(
     choice = await pairing.resolve(session, user=user)
     seen = choice.chosen
     mentorship_id = seen.mentorship.id if seen else None
-    entry = await write(session, user=user, mentorship_id=mentorship_id, text=text, now=now)
+    meeting_id = await _recent_meeting(session, user=user, mentorship_id=mentorship_id, now=now)
+    entry = await write(
+        session,
+        user=user,
+        mentorship_id=mentorship_id,
+        text=text,
+        meeting_id=meeting_id,
+        now=now,
+    )
     return Written(entry, seen.partner if seen else None)
+
+
+async def _recent_meeting(
+    session: AsyncSession, *, user: User, mentorship_id: int | None, now: datetime
+) -> int | None:
+    """The meeting just evaluated, so reflections written right after belong to it."""
+    if mentorship_id is None or user.focus_meeting_id is None:
+        return None
+    meeting = await session.get(Meeting, user.focus_meeting_id)
+    if (
+        meeting is None
+        or meeting.mentorship_id != mentorship_id
+        or meeting.state != "confirmed"
+        or not meeting.starts_at <= now <= meeting.starts_at + RECENT_MEETING
+    ):
+        return None
+    return meeting.id
 
 
 async def continue_latest(

@@ -19,6 +19,7 @@ from storage import meetings as store
 from storage.mentorships import Pairing
 from storage.models import (
     AgendaItem,
+    DiaryEntry,
     Meeting,
     MeetingEvaluation,
     Mentorship,
@@ -26,6 +27,7 @@ from storage.models import (
     Notification,
     Role,
     User,
+    Visibility,
 )
 
 BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
@@ -427,6 +429,21 @@ async def agreed_tasks(session: AsyncSession, *, mentorship_id: int, before: dat
     return [
         e.next_steps for e in await store.evaluations(session, meeting_id=last.id) if e.next_steps
     ]
+
+
+async def shared_notes_of_last(
+    session: AsyncSession, *, mentorship_id: int, before: datetime
+) -> list[str]:
+    """Diary entries either of the pair shared about the last meeting before `before`."""
+    last = await store.last_held(session, mentorship_id=mentorship_id, now=before, before=before)
+    if last is None:
+        return []
+    rows = await session.exec(
+        select(DiaryEntry)
+        .where(DiaryEntry.meeting_id == last.id, DiaryEntry.visibility == Visibility.SHARED)
+        .order_by(col(DiaryEntry.created_at))
+    )
+    return [entry.text for entry in rows]
 
 
 @dataclass(frozen=True, slots=True)
