@@ -140,8 +140,7 @@ async def end(update: Update, context: Context) -> None:
     assert query is not None and seen.partner is not None
     await query.edit_message_reply_markup(None)
     text = t(user.language, "closing.you_ended", name=pairing.display_name(seen.partner))
-    if reason == "confidentiality":
-        # A breach of trust is the one reason the coordinator should hear about now.
+    if rules.coordinator_at_once(reason):
         text += "\n\n" + support_text(
             user.language, services.of(context).settings.coordinator_contact
         )

@@ -61,12 +61,11 @@ async def ask_areas(update: Update, context: Context) -> str | int:
     mentorship_id = await _intro_mentorship(update, context, "areas")
     if mentorship_id is None:
         return ConversationHandler.END
-    seen = await run(
-        context, lambda s: mentorships.pairing(s, mentorship_id=mentorship_id, user_id=user.id or 0)
-    )
-    if seen is None or seen.me.role != "adept":
-        await explain(update, user, Refused("intro.areas_adept_only"))
-        return ConversationHandler.END
+    try:
+        await run(context, lambda s: intro.start_areas(s, mentorship_id=mentorship_id, user=user))
+    except Refused as refusal:
+        await explain(update, user, refusal)
+        return END
     await answer_button(update)
     await remember_step(update, context, FLOW, AREAS)
     await say(update, t(user.language, "intro.ask_areas"))

@@ -405,9 +405,7 @@ async def ask_agenda(update: Update, context: Context) -> str | int:
     user = await remember_user(update, context)
     meeting_id = int(callback_parts(update, 3)[2])
     try:
-        found = await run(context, lambda s: usecase.focus(s, meeting_id=meeting_id, user=user))
-        if found.pairing.me.role != "adept":
-            raise Refused("meetings.agenda_adept_only")
+        await run(context, lambda s: usecase.start_agenda(s, meeting_id=meeting_id, user=user))
     except Refused as refusal:
         await explain(update, user, refusal)
         return END

@@ -17,6 +17,12 @@ FEEDBACK_MAX_CHARS = 4000
 FEEDBACK_STEPS = ("goals", "most_valuable", "could_be_better", "rating", "stay_in_touch", "share")
 
 
+def coordinator_at_once(reason: str) -> bool:
+    """A breach of confidentiality breaks the programme's first rule: the person who
+    ends for that reason is shown where to report it straight away."""
+    return reason == "confidentiality"
+
+
 def closing_prompt_due(*, planned_end: date | None, today: date) -> bool:
     """Four weeks before the planned end, the adept is asked to book the closing meeting."""
     return planned_end is not None and today >= planned_end - CLOSING_PROMPT_BEFORE

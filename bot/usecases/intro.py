@@ -27,12 +27,18 @@ async def _in_intro(session: AsyncSession, *, mentorship_id: int, user: User) ->
     return seen
 
 
-async def save_areas(
-    session: AsyncSession, *, mentorship_id: int, user: User, text: str, now: datetime
-) -> Pairing:
+async def start_areas(session: AsyncSession, *, mentorship_id: int, user: User) -> Pairing:
+    """Only the adept writes the areas, and only while the intro is under way."""
     seen = await _in_intro(session, mentorship_id=mentorship_id, user=user)
     if seen.me.role != Role.ADEPT:
         raise Refused("intro.areas_adept_only")
+    return seen
+
+
+async def save_areas(
+    session: AsyncSession, *, mentorship_id: int, user: User, text: str, now: datetime
+) -> Pairing:
+    seen = await start_areas(session, mentorship_id=mentorship_id, user=user)
     cleaned = text.strip()
     if len(cleaned) < 3:
         raise Refused("intro.areas_empty")

@@ -335,6 +335,14 @@ async def focused(session: AsyncSession, *, user: User) -> MeetingView:
     return await view(session, meeting_id=user.focus_meeting_id, user=user)
 
 
+async def start_agenda(session: AsyncSession, *, meeting_id: int, user: User) -> MeetingView:
+    """The adept writes the agenda of a meeting still ahead."""
+    found = await focus(session, meeting_id=meeting_id, user=user)
+    if found.pairing.me.role != Role.ADEPT:
+        raise Refused("meetings.agenda_adept_only")
+    return found
+
+
 async def save_agenda(
     session: AsyncSession, *, meeting_id: int, user: User, text: str, now: datetime
 ) -> MeetingView:
