@@ -57,3 +57,23 @@ def test_values_are_escaped_but_the_template_html_is_kept() -> None:
     text = t("en", "help.coordinator", contact="<script>alert(1)</script> & co")
     assert "&lt;script&gt;" in text and "&amp; co" in text
     assert text.startswith("<b>")
+
+
+def test_no_text_pastes_a_sentence_from_the_handbook() -> None:
+    """Every text is written in our own words: no run of eight words from the
+    handbook appears in the Swedish catalog."""
+    import re
+
+    handbook_file = ROOT.parent / "shared" / "handbook" / "handbok-i-mentorskap.txt"
+    if not handbook_file.exists():
+        pytest.skip("the handbook is not beside the project here")
+    words = lambda text: re.findall(r"\w+", text.lower())  # noqa: E731
+    handbook = " ".join(words(handbook_file.read_text(encoding="utf-8")))
+    for key, message in catalog("sv")._catalog.items():
+        if not key:
+            continue
+        for sentence in re.split(r"[.!?\n]+", re.sub(r"<[^>]+>", " ", message)):
+            sentence_words = words(re.sub(r"\{\w+\}", " ", sentence))
+            for start in range(len(sentence_words) - 7):
+                run = " ".join(sentence_words[start : start + 8])
+                assert run not in handbook, (key, run)
