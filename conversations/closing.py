@@ -35,6 +35,7 @@ from conversations.common import (
     remember_user,
     run,
     say,
+    use_buttons,
 )
 from conversations.help import support_text
 from storage import mentorships
@@ -313,11 +314,6 @@ def _answer(step: str) -> Callable[[Update, Context], Coroutine[Any, Any, str | 
         return await _next_question(update, context, user, mentorship_id)
 
     return handle
-
-
-async def use_buttons(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "contract.use_buttons"))
 
 
 async def pause(update: Update, context: Context) -> int:

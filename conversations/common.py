@@ -146,3 +146,9 @@ def callback_parts(update: Update, expected: int) -> list[str]:
     parts = query.data.split(":")
     assert len(parts) == expected
     return parts
+
+
+async def use_buttons(update: Update, context: Context) -> None:
+    """Text typed where the question has buttons: point at them; nothing is lost."""
+    user = await remember_user(update, context)
+    await say(update, t(user.language, "common.use_buttons"))

@@ -33,6 +33,7 @@ from conversations.common import (
     run,
     say,
     today_for,
+    use_buttons,
 )
 from storage import contracts
 from storage.mentorships import Pairing
@@ -307,11 +308,6 @@ def typed(term: str) -> object:
         return await _set(update, context, term, message_of(update).text or "")
 
     return set_from_text
-
-
-async def use_buttons(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "contract.use_buttons"))
 
 
 async def edit(update: Update, context: Context) -> str | int:

@@ -41,6 +41,7 @@ from conversations.common import (
     remember_user,
     run,
     say,
+    use_buttons,
 )
 from storage import meetings as store
 from storage import mentorships
@@ -499,11 +500,6 @@ async def cancel_flow(update: Update, context: Context) -> int:
     await remember_step(update, context, FLOW, None)
     await say(update, t(user.language, "meetings.paused"))
     return END
-
-
-async def use_buttons(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "contract.use_buttons"))
 
 
 # -- what the outbox sends -----------------------------------------------------------------
