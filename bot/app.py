@@ -35,6 +35,7 @@ from conversations import (
     goals,
     help,
     intro,
+    meeting_notices,
     meetings,
     pairing,
     questions,
@@ -190,7 +191,7 @@ def build_application(
     scheduler.install(application)
     assert application.job_queue is not None
     application.job_queue.run_repeating(
-        meetings.nudge_job,
+        meeting_notices.nudge_job,
         interval=3600,
         first=60,
         name="booking-nudges",
