@@ -204,8 +204,9 @@ async def picked_length(update: Update, context: Context) -> str:
     return PLACE
 
 
-async def _finish_booking(update: Update, context: Context, place: str | None) -> str | int:
-    user = await remember_user(update, context)
+async def _finish_booking(
+    update: Update, context: Context, user: User, place: str | None
+) -> str | int:
     try:
         found = await run(
             context, lambda s: usecase.book(s, user=user, place=place, now=now(context))
@@ -228,14 +229,15 @@ async def _finish_booking(update: Update, context: Context, place: str | None) -
 
 
 async def typed_place(update: Update, context: Context) -> str | int:
-    return await _finish_booking(update, context, message_of(update).text or "")
+    user = await remember_user(update, context)
+    return await _finish_booking(update, context, user, message_of(update).text or "")
 
 
 async def picked_place(update: Update, context: Context) -> str | int:
     choice = callback_parts(update, 3)[2]
     user = await remember_user(update, context)
     place = t(user.language, "meetings.video_call") if choice == "video" else None
-    return await _finish_booking(update, context, place)
+    return await _finish_booking(update, context, user, place)
 
 
 # -- answering a proposed time, moving, cancelling -------------------------------------------

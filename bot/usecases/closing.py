@@ -223,10 +223,9 @@ async def close(
     )
     assert mentorship.id is not None
     await outbox.cancel_for_mentorship(session, mentorship_id=mentorship.id)
-    members = await mentorships.pairings_of(
-        session, user_id=mentorship.created_by_id, states=frozenset({MentorshipState.CLOSED})
+    seen = await mentorships.pairing(
+        session, mentorship_id=mentorship.id, user_id=mentorship.created_by_id
     )
-    seen = next((p for p in members if p.mentorship.id == mentorship.id), None)
     assert seen is not None and seen.partner is not None
     creator = await session.get(User, mentorship.created_by_id)
     assert creator is not None

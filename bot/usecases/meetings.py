@@ -508,10 +508,9 @@ async def plan_nudges(session: AsyncSession, *, now: datetime) -> int:
         nudges = [n for n in earlier if n.kind == "book_nudge"]
         if nudges and now - nudges[-1].due_at < rules.NUDGE_GRACE:
             continue
-        members = await mentorships.pairings_of(
-            session, user_id=mentorship.created_by_id, states=frozenset({MentorshipState.ACTIVE})
+        seen = await mentorships.pairing(
+            session, mentorship_id=mentorship.id, user_id=mentorship.created_by_id
         )
-        seen = next((p for p in members if p.mentorship.id == mentorship.id), None)
         if seen is None or seen.partner is None:
             continue
         creator = await session.get(User, mentorship.created_by_id)
