@@ -17,26 +17,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from common import TOKEN, echo_app
+from telegram.ext import Application
 
 from bot.app import build_application
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.settings import Settings
+from storage.crypto import KeyRing
 from storage.db import Database, upgrade
-
-TOKEN = "42:benchmark"
-
-
-async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(update.effective_message.text or "")
-
-
-def _echo_app(emulator: BotAPIEmulator) -> Application[Any, Any, Any, Any, Any, Any]:
-    app = Application.builder().token(TOKEN).base_url(emulator.base_url).build()
-    app.add_handler(MessageHandler(filters.ALL, _echo))
-    return app
 
 
 async def _measure(
@@ -90,12 +78,18 @@ async def main(users: int, messages: int, database_url: str | None) -> None:
     await emulator.start()
     try:
         echo_rate, echo_lat = await _measure(
-            emulator, _echo_app(emulator), users, messages, 10_000, "hej"
+            emulator, echo_app(emulator), users, messages, 10_000, "hej"
         )
         with tempfile.TemporaryDirectory() as tmp:
             url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
             await asyncio.to_thread(upgrade, url)
-            settings = Settings(TELEGRAM_API_URL=emulator.base_url, DATABASE_URL=url)  # type: ignore[call-arg]
+            # A key of its own: PostgreSQL needs one given, SQLite would write one to ./data.
+            settings = Settings(
+                TELEGRAM_API_URL=emulator.base_url,
+                DATABASE_URL=url,
+                MENTORBOT_DATA_DIR=tmp,
+                ENCRYPTION_KEY=KeyRing.generate_key(),
+            )
             # Without the limiter the ratio shows what our handlers cost; with it, the
             # bot is held to Telegram's ~30 messages/s on purpose.
             bare = build_application(

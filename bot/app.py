@@ -24,8 +24,11 @@ from bot import scheduler, services
 from bot.clock import Clock, SystemClock
 from bot.commands import coordinator_menu, menus
 from bot.errors import on_error
+from bot.keys import load_keyring
 from bot.settings import Settings
+from bot.unit_of_work import CommittingRequest, StoredSteps, UnitOfWorkProcessor
 from conversations import (
+    chat_member,
     checkins,
     choose,
     closing,
@@ -38,13 +41,15 @@ from conversations import (
     meeting_notices,
     meetings,
     pairing,
+    privacy,
     questions,
     settings,
     start,
     support,
 )
+from storage import crypto
+from storage.crypto import KeyRing
 from storage.db import Database
-from storage.persistence import DatabasePersistence
 
 log = logging.getLogger("mentorbot")
 
@@ -56,26 +61,15 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # Runs before the flows: see `_one_flow_at_a_time`.
 FLOW_SWITCH_GROUP = -10
-# Runs after every other handler group: see `_flush_conversations`.
-FLUSH_GROUP = 100
-
-
-async def _flush_conversations(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Write changed conversation states right after each update.
-
-    PTB would otherwise flush every `update_interval` seconds, and a crash in
-    that window would send a person back to an earlier step although the bot
-    had already acknowledged their answer.
-    """
-    await context.application.update_persistence()
 
 
 async def _one_flow_at_a_time(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Starting a flow leaves any other flow the person was in.
 
     Otherwise the earlier flow, registered first, would go on taking their typed
-    answers (a goal's text landing in a half-finished contract). PTB offers no
-    public way to end a conversation from outside, hence the private dict.
+    answers (a goal's text landing in a half-finished contract). The steps are
+    the unit of work's (see `StoredSteps`), so ending a flow here is written in
+    the update's own transaction.
     """
     if not isinstance(update, Update) or not update.effective_chat or not update.effective_user:
         return
@@ -86,13 +80,17 @@ async def _one_flow_at_a_time(update: object, context: ContextTypes.DEFAULT_TYPE
     starting = [f for f in flows if any(e.check_update(update) for e in f.entry_points)]
     if not starting:
         return
-    persistence = context.application.persistence
     for flow in flows:
-        if flow in starting or key not in flow._conversations:
-            continue
-        del flow._conversations[key]
-        if persistence is not None and flow.name:
-            await persistence.update_conversation(flow.name, key, None)
+        if flow not in starting and key in flow._conversations:
+            del flow._conversations[key]
+
+
+def _steps_from_the_database(flow: ConversationHandler[Any]) -> ConversationHandler[Any]:
+    """PTB keeps conversation states in a per-process dict loaded at start; ours are read
+    from the database for the person of each update (see `bot.unit_of_work`)."""
+    assert flow.name is not None, "every flow is named: its steps are stored under the name"
+    flow._conversations = StoredSteps(flow.name)  # type: ignore[assignment]
+    return flow
 
 
 async def _register_menus(application: AnyApplication) -> None:
@@ -126,8 +124,14 @@ def build_application(
     database: Database | None = None,
     clock: Clock | None = None,
     rate_limit: bool = True,
+    keyring: KeyRing | None = None,
 ) -> AnyApplication:
+    # Every encrypted column reads and writes through this ring from now on.
+    crypto.configure(
+        keyring or load_keyring(settings_, database_url=database.url if database else None)
+    )
     db = database or Database(settings_.resolved_database_url)
+    processor = UnitOfWorkProcessor()
     builder = (
         Application.builder()
         .token(token)
@@ -140,9 +144,9 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .request(HTTPXRequest(connection_pool_size=32, read_timeout=10, write_timeout=10))
+        .request(CommittingRequest(connection_pool_size=32, read_timeout=10, write_timeout=10))
         .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
-        .persistence(DatabasePersistence(db))
+        .concurrent_updates(processor)
         .post_init(_register_menus)
         .post_shutdown(_close)
     )
@@ -153,19 +157,26 @@ def build_application(
     services.attach(
         application, services.Services(settings=settings_, db=db, clock=clock or SystemClock())
     )
+    processor.database = db
+    # What an update queued (the partner's notice) goes out now, not at the next tick.
+    processor.on_queued = lambda: scheduler.kick(application)
 
     # Conversations first, so a person in the middle of a flow is answered by it.
     application.add_handlers(
         [
-            settings.conversation(),
-            intro.conversation(),
-            contract.conversation(),
-            meetings.conversation(),
-            diary.conversation(),
-            goals.conversation(),
-            checkins.conversation(),
-            closing.conversation(),
-            support.conversation(),
+            _steps_from_the_database(flow)
+            for flow in (
+                settings.conversation(),
+                intro.conversation(),
+                contract.conversation(),
+                meetings.conversation(),
+                diary.conversation(),
+                goals.conversation(),
+                checkins.conversation(),
+                closing.conversation(),
+                support.conversation(),
+                privacy.conversation(),
+            )
         ]
     )
     application.add_handlers(
@@ -182,11 +193,13 @@ def build_application(
             *goals.handlers(),
             *closing.handlers(),
             *support.handlers(),
+            *privacy.handlers(),
         ]
     )
     application.add_handlers([diary.continuation(), *fallback.handlers()])
     application.add_handler(TypeHandler(Update, _one_flow_at_a_time), group=FLOW_SWITCH_GROUP)
-    application.add_handler(TypeHandler(Update, _flush_conversations), group=FLUSH_GROUP)
+    # Blocking, unblocking and edits are settled before any flow sees the update.
+    application.add_handlers(chat_member.handlers(), group=chat_member.GROUP)
     application.add_error_handler(on_error)
     scheduler.install(application)
     assert application.job_queue is not None
@@ -212,5 +225,13 @@ def build_application(
         first=90,
         name="closing",
         job_kwargs={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
+    )
+    # The purge can wait an hour, never run twice at once, and works in short batches.
+    application.job_queue.run_repeating(
+        privacy.retention_job,
+        interval=3600,
+        first=150,
+        name="retention",
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
     return application

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot import __version__
 from bot.settings import SettingError, Settings, load_settings
 
 EXIT_BAD_SETTING = 2
+EXIT_UNREACHABLE = 1
+# Updates are a few kilobytes; a bigger body is not from Telegram and is refused
+# before it is read into memory.
+MAX_WEBHOOK_BODY = 1024 * 1024
+# What Telegram accepts as a webhook secret (setWebhook's secret_token).
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class StartupFailed(Exception):
+    """The bot cannot start; `str()` is the one line shown, never containing the token."""
+
+    def __init__(self, line: str, exit_code: int) -> None:
+        super().__init__(line)
+        self.exit_code = exit_code
 
 
 def configure_logging(level: str) -> None:
@@ -21,7 +39,10 @@ def configure_logging(level: str) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token;
     # PTB logs whole request parameters (message texts) at DEBUG. Neither may
     # reach a log, whatever LOG_LEVEL says.
-    for name in ("httpx", "httpcore", "apscheduler", "alembic"):
+    # The database drivers and SQLAlchemy log statements with their parameters
+    # (names, texts) at DEBUG/INFO.
+    capped = ("httpx", "httpcore", "apscheduler", "alembic", "aiosqlite", "asyncpg", "sqlalchemy")
+    for name in capped:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)
 
@@ -39,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     webhook.add_argument("--listen", help="address to bind (default: WEBHOOK_LISTEN)")
     webhook.add_argument("--port", type=int, help="port to bind (default: WEBHOOK_PORT)")
     webhook.add_argument("--secret-token", help="secret Telegram echoes (default: WEBHOOK_SECRET)")
+    webhook.add_argument(
+        "--insecure-no-secret",
+        action="store_true",
+        help="start without a secret: anyone who reaches the port can forge updates",
+    )
     sandbox = commands.add_parser(
         "sandbox", help="try the bot in a browser: emulated Telegram, no token, time travel"
     )
@@ -47,13 +73,93 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply all schema migrations")
+    keys = commands.add_parser("keys", help="encryption keys of the stored texts")
+    keys_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    keys_commands.add_parser("generate", help="print a new random key for ENCRYPTION_KEY")
+    rotate = keys_commands.add_parser(
+        "rotate", help="re-encrypt every row under ENCRYPTION_KEY (resumable)"
+    )
+    rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     return parser
 
 
 def _migrate(settings: Settings) -> None:
-    from storage.db import upgrade
+    from bot.keys import prepare_database
 
-    upgrade(settings.resolved_database_url)
+    prepare_database(settings)
+
+
+def _webhook_options(settings: Settings, args: argparse.Namespace, token: str) -> dict[str, Any]:
+    """What `run_webhook` needs, checked before anything connects anywhere.
+
+    The URL path is the bot's public numeric id, so the secret Telegram echoes in
+    `X-Telegram-Bot-Api-Secret-Token` is what keeps forged updates out; PTB's
+    webhook server answers a request without the right one with 403.
+    """
+    url = args.url or settings.webhook_url
+    if not url:
+        raise SettingError("WEBHOOK_URL", "is required for `mentorbot webhook` (or pass --url)")
+    secret = args.secret_token or (
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    )
+    if secret is None and not args.insecure_no_secret:
+        raise SettingError(
+            "WEBHOOK_SECRET",
+            "is required for `mentorbot webhook` (or pass --secret-token); "
+            "--insecure-no-secret starts without one",
+        )
+    if secret is not None and not WEBHOOK_SECRET_RE.fullmatch(secret):
+        raise SettingError("WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return {
+        "listen": args.listen or settings.webhook_listen,
+        "port": args.port or settings.webhook_port,
+        "url_path": token.split(":", 1)[0],
+        "webhook_url": url,
+        "secret_token": secret,
+    }
+
+
+def _limit_webhook_bodies() -> None:
+    """Make PTB's tornado webhook server refuse bodies over `MAX_WEBHOOK_BODY`.
+
+    PTB creates the `HTTPServer` itself with no size option; tornado's `Configurable`
+    defaults apply to every HTTPServer created afterwards, and this process serves
+    nothing else. Tornado answers an oversized body with 400 and closes the connection.
+    """
+    from tornado.httpserver import HTTPServer
+
+    HTTPServer.configure(None, max_body_size=MAX_WEBHOOK_BODY)
+
+
+def _connect(application: Any, settings: Settings) -> None:
+    """Meet Telegram (getMe) before PTB's run loop does, to fail in one line.
+
+    PTB would log the failure with a traceback and re-raise it. Initialising on the
+    event loop that `run_polling`/`run_webhook` then pick up makes their own
+    initialisation a no-op, so nothing is done twice.
+    """
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    host = urlsplit(settings.telegram_api_url).netloc or settings.telegram_api_url
+    try:
+        loop.run_until_complete(application.initialize())
+    except InvalidToken:
+        raise SettingError(
+            "BOT_TOKEN", "was rejected by Telegram; check it with @BotFather"
+        ) from None
+    except NetworkError as exc:
+        raise StartupFailed(
+            f"mentorbot: cannot reach Telegram at {host} ({type(exc).__name__}); "
+            "check the network and TELEGRAM_API_URL",
+            EXIT_UNREACHABLE,
+        ) from None
+    except TelegramError as exc:
+        raise StartupFailed(
+            f"mentorbot: Telegram refused to start the bot ({type(exc).__name__})",
+            EXIT_UNREACHABLE,
+        ) from None
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> None:
@@ -62,31 +168,26 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import build_application
 
     token = settings.require_token()
+    webhook = _webhook_options(settings, args, token) if args.command == "webhook" else None
     _migrate(settings)
     application = build_application(settings, token=token)
-    if args.command == "run":
+    _connect(application, settings)
+    if webhook is None:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
         return
-    url = args.url or settings.webhook_url
-    if not url:
-        raise SettingError("WEBHOOK_URL", "is required for `mentorbot webhook` (or pass --url)")
-    secret = args.secret_token or (
-        settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    )
-    application.run_webhook(
-        listen=args.listen or settings.webhook_listen,
-        port=args.port or settings.webhook_port,
-        url_path=token.split(":", 1)[0],
-        webhook_url=url,
-        secret_token=secret,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    _limit_webhook_bodies()
+    application.run_webhook(**webhook, allowed_updates=Update.ALL_TYPES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()
+        return 0
+    if args.command == "keys" and args.keys_command == "generate":
+        from storage.crypto import KeyRing
+
+        print(KeyRing.generate_key())
         return 0
     try:
         settings = load_settings()
@@ -96,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = settings.resolved_database_url.split("@")[-1]  # never print a password
             print(f"database is at the newest schema ({where})")
             return 0
+        if args.command == "keys":
+            from bot.keys import rotate
+
+            return rotate(settings, batch_size=max(1, args.batch_size))
         if args.command == "sandbox":
             from bot.sandbox.server import serve
 
@@ -106,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingError as exc:
         print(f"mentorbot: setting {exc.name} {exc.problem}", file=sys.stderr)
         return EXIT_BAD_SETTING
+    except StartupFailed as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     except OSError as exc:
         print(
             f"mentorbot: cannot reach the database or network: {exc.strerror or exc}",

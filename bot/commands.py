@@ -27,6 +27,8 @@ MENU: tuple[tuple[str, str], ...] = (
     ("extend", N_("cmd.extend")),
     ("end", N_("cmd.end")),
     ("support", N_("cmd.support")),
+    ("mydata", N_("cmd.mydata")),
+    ("deleteme", N_("cmd.deleteme")),
     ("settings", N_("cmd.settings")),
     ("help", N_("cmd.help")),
     ("cancel", N_("cmd.cancel")),

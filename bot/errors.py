@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError
 from telegram.ext import CallbackContext
 
-from bot import services
+from bot import services, unit_of_work
 from bot.i18n import normalise_language, t
 from storage import users
 
@@ -29,6 +29,9 @@ async def on_error(update: object, context: CallbackContext[Any, Any, Any, Any])
     if error is None:
         return
     update_id = update.update_id if isinstance(update, Update) else None
+    # Whatever the failed update wrote since its last reply is undone, before the
+    # apology below is sent (sending commits the unit of work).
+    await unit_of_work.abandon()
     if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
         # The person blocked the bot: remember it so nothing more is queued for them.
         async with services.of(context).db.session() as session:

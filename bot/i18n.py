@@ -31,6 +31,21 @@ class Html(str):
     __slots__ = ()
 
 
+class Phrase(str):
+    """A translated phrase used as a value (an erased person's "former participant").
+
+    Put into a text with `t`, it reads in that text's language; used as a plain
+    string (a button label), it reads as the text it was made with.
+    """
+
+    key: str
+
+    def __new__(cls, key: str, text: str) -> Phrase:
+        made = super().__new__(cls, text)
+        made.key = key
+        return made
+
+
 @cache
 def catalog(language: str) -> Translations:
     path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -58,6 +73,8 @@ def _shown(value: Any, language: str) -> Any:
     """Escape text and render dates the way `language` writes them."""
     if isinstance(value, Html):
         return value
+    if isinstance(value, Phrase):
+        return html.escape(t(language, value.key), quote=False)
     if isinstance(value, str):
         return html.escape(value, quote=False)
     if isinstance(value, datetime):

@@ -94,10 +94,12 @@ async def gather(
             CheckIn.user_id == user.id,
             CheckIn.note_shared == True,  # noqa: E712 (SQL comparison)
             col(CheckIn.note_to_partner).is_not(None),
-            col(CheckIn.note_to_partner) != "",
         )
     ):
-        assert checkin.note_to_partner is not None
+        # "" (left out) is told apart in Python: the column is encrypted, so SQL
+        # cannot compare it with "".
+        if not checkin.note_to_partner:
+            continue
         moment = checkin.answered_at or checkin.due_at
         notes.append((moment.astimezone(zone).date(), checkin.note_to_partner))
     return Summary(

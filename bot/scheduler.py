@@ -34,16 +34,18 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import services
+from bot.domain.goals import excerpt
 from bot.domain.quiet_hours import in_quiet_hours, next_allowed
 from bot.errors import describe
 from bot.i18n import N_, t
 from bot.settings import Settings
 from bot.textsplit import split_html, utf16_len
 from bot.usecases import notify
+from bot.usecases.goals import headline
 from bot.usecases.pairing import display_name
 from storage import mentorships, outbox, users
 from storage.db import Database
-from storage.models import Notification, User
+from storage.models import GoalRevision, Notification, User
 
 log = logging.getLogger("mentorbot.scheduler")
 
@@ -115,17 +117,55 @@ def renderer_for(kind: str) -> Renderer | None:
     return _RENDERERS.get(kind)
 
 
-async def render_message(context: RenderContext) -> Outgoing:
+async def resolve(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any] | None:
+    """A queued message's values with every reference read from its source (see `notify`).
+
+    Read through the ORM, so encrypted columns arrive decrypted; nothing read here
+    is written back to the outbox. None when a quoted text is gone (replaced by a
+    new version, erased, purged): the notice no longer applies and is not sent.
+    """
+    resolved: dict[str, Any] = {}
+    for name, value in notify.from_json(values).items():
+        if isinstance(value, notify.NameOf):
+            person = await session.get(User, value.user_id)
+            if person is None:
+                raise RenderError("a person named in the message is gone")
+            resolved[name] = display_name(person)
+        elif isinstance(value, notify.GoalHeadline):
+            revision = (
+                await session.get(GoalRevision, value.revision_id)
+                if value.revision_id is not None
+                else None
+            )
+            resolved[name] = headline(revision)
+        elif isinstance(value, notify.TextOf):
+            source = notify.QUOTABLE.get(value.table)
+            if source is None or value.column not in source[1]:
+                raise RenderError("the message quotes a column notices may not quote")
+            row = await session.get(source[0], value.row_id)
+            quoted = getattr(row, value.column, None) if row is not None else None
+            if not isinstance(quoted, str) or not quoted.strip():
+                return None
+            resolved[name] = quoted if value.limit is None else excerpt(quoted, value.limit)
+        else:
+            resolved[name] = value
+    return resolved
+
+
+async def render_message(context: RenderContext) -> Outgoing | None:
     """The built-in "message" kind.
 
     Payload: {"key": i18n key, "values": {...}, "buttons": [[{"key": i18n key, "data": ...}]]}.
-    Translated when sent, not when queued, so a language changed since is honoured.
+    Translated when sent, not when queued, so a language changed since is honoured;
+    names and quoted texts in `values` are references, read now (see `resolve`).
     """
     payload = context.notification.payload
     language = context.recipient.language
     try:
         key = payload["key"]
-        values = notify.from_json(payload.get("values") or {})
+        values = await resolve(context.session, payload.get("values") or {})
+        if values is None:
+            return None
         button_rows = payload.get("buttons") or []
         text = t(language, key, **values)
         buttons = [
@@ -158,7 +198,7 @@ async def tell_partner_unreachable(
         session,
         recipient=seen.partner,
         key=N_("common.partner_unreachable"),
-        values={"name": display_name(blocked)},
+        values={"name": notify.name_of(blocked)},
         dedupe=f"unreachable:{row.mentorship_id}:{row.recipient_id}:{now.date().isoformat()}",
         now=now,
         mentorship_id=row.mentorship_id,

@@ -22,7 +22,7 @@ class Services:
 
 
 def attach(application: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
-    # bot_data is not persisted (see storage.persistence), so live objects are safe here.
+    # bot_data is never persisted (the app has no PTB persistence), so live objects are safe here.
     application.bot_data[_KEY] = services
 
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.crypto import MalformedKey, parse_key
+
 Language = Literal["sv", "en"]
 
 
@@ -55,6 +57,8 @@ class Settings(BaseSettings):
     outbox_concurrency: int = Field(default=1, ge=1, le=32, alias="OUTBOX_CONCURRENCY")
     # A row claimed longer ago than this is taken to be lost with a crashed sender.
     outbox_stale_seconds: float = Field(default=60, ge=1, alias="OUTBOX_STALE_SECONDS")
+    # Texts of a closed mentorship are erased this many months after it closed.
+    retention_months: int = Field(default=12, ge=1, le=120, alias="RETENTION_MONTHS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )
@@ -62,6 +66,11 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="127.0.0.1", alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, ge=1, le=65535, alias="WEBHOOK_PORT")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    # Encrypts every stored text and name (storage.crypto); old keys only decrypt, for rotation.
+    encryption_key: SecretStr | None = Field(default=None, alias="ENCRYPTION_KEY")
+    encryption_old_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, alias="ENCRYPTION_OLD_KEYS"
+    )
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -106,6 +115,35 @@ class Settings(BaseSettings):
             if any(h <= 0 or h > 24 * 14 for h in hours):
                 raise ValueError("must be hours between 0 and 336")
             return hours
+        return value
+
+    @field_validator("encryption_key", mode="before")
+    @classmethod
+    def _key(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                parse_key(value)
+            except MalformedKey as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("encryption_old_keys", mode="before")
+    @classmethod
+    def _old_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for number, key in enumerate(value, start=1):
+                text = key.get_secret_value() if isinstance(key, SecretStr) else str(key)
+                try:
+                    parse_key(text)
+                except MalformedKey as exc:
+                    raise ValueError(f"key {number} {exc}") from None
+            return [k.strip() if isinstance(k, str) else k for k in value]
         return value
 
     @field_validator("database_url")

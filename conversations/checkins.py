@@ -12,10 +12,9 @@ left off even if the conversation state was lost.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -27,33 +26,16 @@ from telegram.ext import (
 
 from bot import scheduler, services
 from bot.domain import checkins as rules
-from bot.domain.checkins import Sharing
+from bot.domain.checkins import CheckInRefused, Sharing
 from bot.i18n import N_, t
-from bot.usecases import Refused
 from bot.usecases import checkins as usecase
 from bot.usecases.pairing import display_name
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    message_of,
-    now,
-    raw_keyboard,
-    remember_step,
-    remember_user,
-    run,
-    say,
-)
-from storage.models import Role, User
+from conversations.common import Context, raw_keyboard
+from conversations.step import END, Callback, State, Step, step
+from storage.models import Role
 
 FLOW = "checkins"
 WORKS_WELL, COULD_IMPROVE, RATING, NOTE, SHARE = (*rules.STEPS, rules.SHARE)
-END = ConversationHandler.END
-# Refusals after which the same question is still open.
-STAYS = frozenset(
-    {"checkins.refused.empty", "checkins.refused.too_long", "checkins.refused.rating"}
-)
 SHARE_LABELS = {
     Sharing.ALL: N_("checkins.button.share_all"),
     Sharing.NOTE: N_("checkins.button.share_note"),
@@ -99,144 +81,100 @@ def question(language: str, found: usecase.CheckInView) -> tuple[str, InlineKeyb
     return t(language, QUESTIONS[step], name=name), None
 
 
-async def ask(
-    update: Update, context: Context, user: User, found: usecase.CheckInView
-) -> str | int:
-    step = found.step
-    await remember_step(update, context, FLOW, step)
-    text, markup = question(user.language, found)
-    await say(update, text, markup)
-    return step
+class TypedRating(filters.MessageFilter):
+    """A typed message that is a rating as `rules.parse_rating` reads it (a digit 1–5)."""
+
+    def filter(self, message: Message) -> bool:
+        try:
+            rules.parse_rating(message.text or "")
+        except CheckInRefused:
+            return False
+        return True
 
 
-async def stop(update: Update, context: Context, user: User, refusal: Refused) -> int:
-    await remember_step(update, context, FLOW, None)
-    await explain(update, user, refusal)
-    return END
-
-
-async def keep(update: Update, user: User, refusal: Refused) -> None:
-    """A refused button: explain, and leave the person at the question they are on
-    (None keeps the state), so a stale or forged press changes nothing at all."""
-    await explain(update, user, refusal)
+async def ask(s: Step, found: usecase.CheckInView) -> State:
+    """Record the next question as this person's step, then ask it."""
+    text, markup = question(s.language, found)
+    await s.goto(found.step)
+    await s.say(text, markup)
+    return found.step
 
 
 # -- starting and resuming -------------------------------------------------------------------
 
 
-async def open_checkin(update: Update, context: Context) -> str | int | None:
+@step(FLOW)
+async def open_checkin(s: Step) -> State:
     """/checkin or the prompt's button: the next question of the check-in meant."""
-    user = await remember_user(update, context)
-    query = update.callback_query
-    try:
-        if query is not None:
-            checkin_id = int(callback_parts(update, 3)[2])
-            found: usecase.CheckInView | None = await run(
-                context, lambda s: usecase.begin(s, checkin_id=checkin_id, user=user)
-            )
-        else:
-            found = await run(context, lambda s: usecase.begin_latest(s, user=user))
-    except Refused as refusal:
-        await keep(update, user, refusal)
-        return None
-    await answer_button(update)
+    if s.update.callback_query is not None:
+        found: usecase.CheckInView | None = await s.do(
+            usecase.begin, checkin_id=int(s.parts(3)[2]), user=s.person
+        )
+    else:
+        found = await s.do(usecase.begin_latest, user=s.person)
     if found is None:
-        await say(update, t(user.language, "checkins.none"))
-        return None
-    return await ask(update, context, user, found)
+        return await s.reply(N_("checkins.none"), next=None)
+    return await ask(s, found)
 
 
 # -- the questions ---------------------------------------------------------------------------
 
 
-def _typed(step: str) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
-    async def typed(update: Update, context: Context) -> str | int:
-        user = await remember_user(update, context)
-        text = message_of(update).text or ""
-        try:
-            found = await run(
-                context, lambda s: usecase.answer(s, user=user, step=step, value=text)
-            )
-        except Refused as refusal:
-            if refusal.key not in STAYS:
-                return await stop(update, context, user, refusal)
-            markup = None
-            if step == RATING and user.focus_checkin_id is not None:
-                markup = rating_keyboard(user.focus_checkin_id)
-            await say(update, t(user.language, refusal.key, **refusal.values), markup)
-            return step
-        return await ask(update, context, user, found)
+def typed(question_step: str) -> Callback:
+    @step(FLOW)
+    async def answer(s: Step) -> State:
+        found = await s.do(usecase.answer, user=s.person, step=question_step, value=s.text)
+        return await ask(s, found)
 
-    return typed
+    return answer
 
 
-async def rated(update: Update, context: Context) -> str | int | None:
-    user = await remember_user(update, context)
-    _, _, checkin_id, value = callback_parts(update, 4)
-    try:
-        found = await run(
-            context,
-            lambda s: usecase.answer(
-                s, user=user, step=RATING, value=value, checkin_id=int(checkin_id)
-            ),
-        )
-    except Refused as refusal:
-        await keep(update, user, refusal)
-        return None
-    await answer_button(update)
-    return await ask(update, context, user, found)
+@step(FLOW)
+async def rating_in_words(s: Step) -> State:
+    """Words where a rating is asked: not guessed at; the buttons are shown again."""
+    found = await s.do(usecase.current, user=s.person)
+    assert found.checkin.id is not None
+    markup = rating_keyboard(found.checkin.id)
+    return await s.reply(N_("checkins.refused.rating"), next=None, markup=markup)
 
 
-async def skipped_note(update: Update, context: Context) -> str | int | None:
-    user = await remember_user(update, context)
-    checkin_id = int(callback_parts(update, 3)[2])
-    try:
-        found = await run(context, lambda s: usecase.skip_note(s, user=user, checkin_id=checkin_id))
-    except Refused as refusal:
-        await keep(update, user, refusal)
-        return None
-    await answer_button(update)
-    return await ask(update, context, user, found)
-
-
-async def chose_sharing(update: Update, context: Context) -> int | None:
-    user = await remember_user(update, context)
-    _, _, checkin_id, choice = callback_parts(update, 4)
-    try:
-        found = await run(
-            context,
-            lambda s: usecase.share(
-                s, user=user, checkin_id=int(checkin_id), choice=choice, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await keep(update, user, refusal)
-        return None
-    await answer_button(update)
-    await remember_step(update, context, FLOW, None)
-    await say(
-        update,
-        t(user.language, DONE_TEXTS[Sharing(choice)], name=display_name(found.partner)),
+@step(FLOW)
+async def rated(s: Step) -> State:
+    _, _, checkin_id, value = s.parts(4)
+    found = await s.do(
+        usecase.answer, user=s.person, step=RATING, value=value, checkin_id=int(checkin_id)
     )
-    return END
+    return await ask(s, found)
 
 
-async def use_buttons(update: Update, context: Context) -> str:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "checkins.use_buttons"))
-    return SHARE
+@step(FLOW)
+async def skipped_note(s: Step) -> State:
+    found = await s.do(usecase.skip_note, user=s.person, checkin_id=int(s.parts(3)[2]))
+    return await ask(s, found)
 
 
-async def text_needed(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "common.text_please"))
+@step(FLOW)
+async def chose_sharing(s: Step) -> State:
+    _, _, checkin_id, choice = s.parts(4)
+    found = await s.do(
+        usecase.share, user=s.person, checkin_id=int(checkin_id), choice=choice, now=s.now
+    )
+    return await s.reply(DONE_TEXTS[Sharing(choice)], next=END, name=display_name(found.partner))
 
 
-async def pause(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "checkins.paused"))
-    return END
+@step(FLOW)
+async def use_buttons(s: Step) -> State:
+    return await s.reply(N_("checkins.use_buttons"), next=None)
+
+
+@step(FLOW)
+async def text_needed(s: Step) -> State:
+    return await s.reply(N_("common.text_please"), next=None)
+
+
+@step(FLOW)
+async def pause(s: Step) -> State:
+    return await s.reply(N_("checkins.paused"), next=END)
 
 
 # -- what the outbox sends -------------------------------------------------------------------
@@ -319,20 +257,21 @@ def conversation() -> ConversationHandler[Context]:
     not_text = ~filters.COMMAND & ~filters.TEXT
     states: dict[object, list[BaseHandler[Update, Context, Any]]] = {
         WORKS_WELL: [
-            MessageHandler(text, _typed(WORKS_WELL)),
+            MessageHandler(text, typed(WORKS_WELL)),
             MessageHandler(not_text, text_needed),
         ],
         COULD_IMPROVE: [
-            MessageHandler(text, _typed(COULD_IMPROVE)),
+            MessageHandler(text, typed(COULD_IMPROVE)),
             MessageHandler(not_text, text_needed),
         ],
         RATING: [
             CallbackQueryHandler(rated, pattern=r"^ci:rate:\d{1,18}:[1-5]$"),
-            MessageHandler(text, _typed(RATING)),
+            MessageHandler(text & TypedRating(), typed(RATING)),
+            MessageHandler(text, rating_in_words),
         ],
         NOTE: [
             CallbackQueryHandler(skipped_note, pattern=r"^ci:skip:\d{1,18}$"),
-            MessageHandler(text, _typed(NOTE)),
+            MessageHandler(text, typed(NOTE)),
             MessageHandler(not_text, text_needed),
         ],
         SHARE: [
@@ -348,6 +287,6 @@ def conversation() -> ConversationHandler[Context]:
         states=states,
         fallbacks=[CommandHandler("cancel", pause)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )

@@ -15,15 +15,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.domain.mentorship import OPEN_STATES
 from bot.i18n import N_, t
 from bot.usecases import Refused, pairing
-from conversations.common import (
-    Context,
-    answer_button,
-    explain,
-    raw_keyboard,
-    remember_user,
-    run,
-    say,
-)
+from conversations.common import Context, answer_button, explain, raw_keyboard
+from conversations.step import State, Step, step
 from storage.mentorships import Pairing
 from storage.models import User
 
@@ -61,56 +54,59 @@ async def mentorship(
     purpose: str,
     states: frozenset[str] = OPEN_STATES,
 ) -> Pairing | None:
-    """The mentorship meant, or None after asking (or explaining there is none)."""
+    """The mentorship meant, or None after asking (or explaining there is none).
+
+    Every flow calls this, whatever its shape, so a refused pick is explained
+    here rather than raised: callers only ever handle None.
+    """
+    s = Step(update, context, None, user)
     query = update.callback_query
     picked = PICK.match(query.data) if query and query.data else None
     if picked:
         try:
-            seen = await run(
-                context,
-                lambda s: pairing.choose_current(s, user=user, mentorship_id=int(picked[1])),
-            )
+            seen = await s.do(pairing.choose_current, user=user, mentorship_id=int(picked[1]))
         except Refused as refusal:
             await explain(update, user, refusal)
             return None
-        await answer_button(update)
         if seen.mentorship.state in states and seen.partner is not None:
+            await answer_button(update)
             return seen
-        await say(update, t(user.language, "mentorship.not_now"))
+        await s.say(s.t(N_("mentorship.not_now")))
         return None
-    choice = await run(context, lambda s: pairing.resolve(s, user=user, states=states))
+    choice = await s.do(pairing.resolve, user=user, states=states)
     if choice.chosen is not None:
         return choice.chosen
     if not choice.options:
-        await say(update, t(user.language, f"mentorship.none.{purpose}"))
+        await s.say(s.t(f"mentorship.none.{purpose}"))
         return None
-    rows = [
-        [(label(user.language, seen), f"ms:pick:{seen.mentorship.id}:{purpose}")]
-        for seen in choice.options
-    ]
-    await say(update, t(user.language, "mentorship.which"), raw_keyboard(rows))
+    await _ask_which(s, choice.options, purpose)
     return None
 
 
-async def switch(update: Update, context: Context) -> None:
-    """/switch: pick the mentorship later commands act on."""
-    user = await remember_user(update, context)
-    choice = await run(context, lambda s: pairing.resolve(s, user=user))
-    if not choice.options:
-        await say(update, t(user.language, "mentorship.none.switch"))
-        return
+async def _ask_which(s: Step, options: list[Pairing], purpose: str) -> None:
+    """A button per partner; pressing one runs the `purpose` command again with the choice."""
     rows = [
-        [(label(user.language, seen), f"ms:pick:{seen.mentorship.id}:switch")]
-        for seen in choice.options
+        [(label(s.language, seen), f"ms:pick:{seen.mentorship.id}:{purpose}")] for seen in options
     ]
-    await say(update, t(user.language, "mentorship.which"), raw_keyboard(rows))
+    await s.say(s.t(N_("mentorship.which")), raw_keyboard(rows))
 
 
-async def switched(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    seen = await mentorship(update, context, user, purpose="switch")
-    if seen is not None:
-        await say(update, t(user.language, "mentorship.switched", name=label(user.language, seen)))
+@step()
+async def switch(s: Step) -> State:
+    """/switch: pick the mentorship later commands act on."""
+    choice = await s.do(pairing.resolve, user=s.person)
+    if not choice.options:
+        return await s.reply(N_("mentorship.none.switch"), next=None)
+    await _ask_which(s, choice.options, "switch")
+    return None
+
+
+@step()
+async def switched(s: Step) -> State:
+    seen = await mentorship(s.update, s.context, s.person, purpose="switch")
+    if seen is None:
+        return None
+    return await s.reply(N_("mentorship.switched"), next=None, name=label(s.language, seen))
 
 
 def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:

@@ -3,10 +3,9 @@ respectfully, extending the planned end; and the look-back when it closes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -19,30 +18,16 @@ from telegram.ext import (
 from bot import lookback, scheduler, services
 from bot.domain import closing as rules
 from bot.i18n import N_, t
-from bot.usecases import Refused, pairing
 from bot.usecases import closing as usecase
+from bot.usecases import pairing
 from conversations import choose
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    message_of,
-    now,
-    raw_keyboard,
-    remember_step,
-    remember_user,
-    run,
-    say,
-    use_buttons,
-)
+from conversations.common import Context, answer_button, keyboard, raw_keyboard, use_buttons
 from conversations.help import support_text
+from conversations.step import END, Callback, State, Step, step
 from storage import mentorships
 from storage.models import ClosingFeedback, MentorshipState, User
 
 FLOW = "closing"
-END = ConversationHandler.END
 GOAL, VALUABLE, BETTER, RATING, TOUCH, SHARE = (
     "goal",
     "most_valuable",
@@ -80,321 +65,244 @@ ACTIVE = frozenset({MentorshipState.ACTIVE})
 # -- ending early ------------------------------------------------------------------------------
 
 
-async def ask_end(update: Update, context: Context) -> None:
+@step()
+async def ask_end(s: Step) -> State:
     """/end: why (kept private), then a confirmation."""
-    user = await remember_user(update, context)
-    seen = await choose.mentorship(update, context, user, purpose="end", states=ENDABLE)
+    seen = await choose.mentorship(s.update, s.context, s.person, purpose="end", states=ENDABLE)
     if seen is None or seen.partner is None:
-        return
+        return None
     rows = [
         [(reason_key, f"cl:why:{seen.mentorship.id}:{reason}")]
         for reason, reason_key in zip(rules.END_REASONS, usecase.REASON_TEXTS, strict=True)
     ]
-    await say(
-        update,
-        t(user.language, "closing.ask_reason", name=pairing.display_name(seen.partner)),
-        keyboard(user.language, rows),
+    return await s.reply(
+        N_("closing.ask_reason"),
+        next=None,
+        markup=keyboard(s.language, rows),
+        name=pairing.display_name(seen.partner),
     )
 
 
-async def confirm_end(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    _, _, mentorship_id, reason = callback_parts(update, 4)
-    try:
-        seen = await run(
-            context,
-            lambda s: pairing.member_view(s, mentorship_id=int(mentorship_id), user=user),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
+@step()
+async def confirm_end(s: Step) -> State:
+    _, _, mentorship_id, reason = s.parts(4)
+    seen = await s.do(pairing.member_view, mentorship_id=int(mentorship_id), user=s.person)
     assert seen.partner is not None
-    await say(
-        update,
-        t(user.language, "closing.confirm_end", name=pairing.display_name(seen.partner)),
-        keyboard(
-            user.language,
-            [
-                [(N_("closing.button.end"), f"cl:end:{mentorship_id}:{reason}")],
-                [(N_("closing.button.keep_going"), "cl:keep")],
-            ],
-        ),
+    choice = keyboard(
+        s.language,
+        [
+            [(N_("closing.button.end"), f"cl:end:{mentorship_id}:{reason}")],
+            [(N_("closing.button.keep_going"), "cl:keep")],
+        ],
+    )
+    return await s.reply(
+        N_("closing.confirm_end"), next=None, markup=choice, name=pairing.display_name(seen.partner)
     )
 
 
-async def end(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    _, _, mentorship_id, reason = callback_parts(update, 4)
-    try:
-        seen = await run(
-            context,
-            lambda s: usecase.end_early(
-                s, mentorship_id=int(mentorship_id), user=user, reason=reason, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    query = update.callback_query
+@step()
+async def end(s: Step) -> State:
+    _, _, mentorship_id, reason = s.parts(4)
+    seen = await s.do(
+        usecase.end_early, mentorship_id=int(mentorship_id), user=s.person, reason=reason, now=s.now
+    )
+    query = s.update.callback_query
     assert query is not None and seen.partner is not None
+    await answer_button(s.update)
     await query.edit_message_reply_markup(None)
-    text = t(user.language, "closing.you_ended", name=pairing.display_name(seen.partner))
+    text = s.t(N_("closing.you_ended"), name=pairing.display_name(seen.partner))
     if rules.coordinator_at_once(reason):
-        text += "\n\n" + support_text(
-            user.language, services.of(context).settings.coordinator_contact
-        )
-    await say(
-        update,
-        text,
-        keyboard(user.language, [[(N_("closing.button.feedback"), f"cl:fb:{mentorship_id}")]]),
-    )
+        contact = services.of(s.context).settings.coordinator_contact
+        text += "\n\n" + support_text(s.language, contact)
+    feedback = [[(N_("closing.button.feedback"), f"cl:fb:{mentorship_id}")]]
+    await s.say(text, keyboard(s.language, feedback))
+    return None
 
 
-async def keep_going(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await answer_button(update)
-    query = update.callback_query
+@step()
+async def keep_going(s: Step) -> State:
+    query = s.update.callback_query
     assert query is not None
-    await query.edit_message_text(t(user.language, "closing.kept"))
+    await answer_button(s.update)
+    await query.edit_message_text(s.t(N_("closing.kept")))
+    return None
 
 
 # -- closing on time ---------------------------------------------------------------------------
 
 
-async def ask_close(update: Update, context: Context) -> str | int:
+@step(FLOW)
+async def ask_close(s: Step) -> State:
     """/close: start closing (with a confirmation), or continue one's closing feedback."""
-    user = await remember_user(update, context)
-    seen = await choose.mentorship(update, context, user, purpose="close", states=CLOSABLE)
+    seen = await choose.mentorship(s.update, s.context, s.person, purpose="close", states=CLOSABLE)
     if seen is None or seen.mentorship.id is None or seen.partner is None:
         return END
     if seen.mentorship.state == MentorshipState.CLOSING:
-        return await _next_question(update, context, user, seen.mentorship.id)
-    await say(
-        update,
-        t(user.language, "closing.confirm_close", name=pairing.display_name(seen.partner)),
-        keyboard(
-            user.language,
-            [
-                [(N_("closing.button.start_closing"), f"cl:go:{seen.mentorship.id}")],
-                [(N_("closing.button.not_yet"), "cl:keep")],
-            ],
-        ),
+        found = await s.do(usecase.feedback_view, mentorship_id=seen.mentorship.id, user=s.person)
+        return await _ask(s, found)
+    choice = keyboard(
+        s.language,
+        [
+            [(N_("closing.button.start_closing"), f"cl:go:{seen.mentorship.id}")],
+            [(N_("closing.button.not_yet"), "cl:keep")],
+        ],
     )
-    return END
+    return await s.reply(
+        N_("closing.confirm_close"),
+        next=END,
+        markup=choice,
+        name=pairing.display_name(seen.partner),
+    )
 
 
-async def start_closing(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    mentorship_id = int(callback_parts(update, 3)[2])
-    try:
-        seen = await run(
-            context,
-            lambda s: usecase.start_closing(
-                s, mentorship_id=mentorship_id, user=user, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    assert seen.partner is not None
-    key = N_("closing.started_adept") if seen.me.role == "adept" else N_("closing.started_mentor")
-    await say(update, t(user.language, key, name=pairing.display_name(seen.partner)))
-    return await _next_question(update, context, user, mentorship_id)
+@step(FLOW)
+async def start_closing(s: Step) -> State:
+    found = await s.do(
+        usecase.begin_closing, mentorship_id=int(s.parts(3)[2]), user=s.person, now=s.now
+    )
+    adept = found.pairing.me.role == "adept"
+    key = N_("closing.started_adept") if adept else N_("closing.started_mentor")
+    await s.say(s.t(key, name=pairing.display_name(found.partner)))
+    return await _ask(s, found)
 
 
 # -- closing feedback --------------------------------------------------------------------------
 
 
-async def _next_question(
-    update: Update, context: Context, user: User, mentorship_id: int
-) -> str | int:
-    """Ask the first unanswered part of this person's closing feedback."""
-    try:
-        feedback, assessed, seen = await run(
-            context,
-            lambda s: usecase.my_feedback(
-                s, mentorship_id=mentorship_id, user=user, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    step, goal_id = rules.next_step(feedback, [g.id for g, _ in assessed if g.id])
-    if step == "done":
-        await remember_step(update, context, FLOW, None)
-        await say(update, t(user.language, "closing.feedback_done"))
-        return END
-    state = STATE_OF_STEP[step]
-    await remember_step(update, context, FLOW, state)
-    assert seen.partner is not None
-    partner = pairing.display_name(seen.partner)
+def question(language: str, found: usecase.FeedbackView) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of the first unanswered part of this person's feedback."""
+    step_name, goal_id = found.next
+    state = STATE_OF_STEP[step_name]
+    partner = pairing.display_name(found.partner)
     if state == GOAL:
-        revision = next(r for g, r in assessed if g.id == goal_id)
+        revision = next(r for g, r in found.assessed if g.id == goal_id)
         goal_text = (revision.specific if revision else None) or "—"
-        await say(
-            update,
-            t(user.language, QUESTION[GOAL], goal=goal_text),
-            keyboard(
-                user.language,
-                [[(key, f"cl:g:{goal_id}:{outcome}")] for outcome, key in OUTCOME_BUTTONS],
-            ),
-        )
-    elif state == RATING:
-        await say(
-            update,
-            t(user.language, QUESTION[RATING], name=partner),
-            raw_keyboard([[(str(n), f"cl:r:{n}") for n in range(1, 6)]]),
-        )
-    elif state in (TOUCH, SHARE):
+        outcomes = [[(key, f"cl:g:{goal_id}:{outcome}")] for outcome, key in OUTCOME_BUTTONS]
+        return t(language, QUESTION[GOAL], goal=goal_text), keyboard(language, outcomes)
+    if state == RATING:
+        ratings = raw_keyboard([[(str(n), f"cl:r:{n}") for n in range(1, 6)]])
+        return t(language, QUESTION[RATING], name=partner), ratings
+    if state in (TOUCH, SHARE):
         prefix = "cl:t" if state == TOUCH else "cl:s"
-        await say(
-            update,
-            t(user.language, QUESTION[state], name=partner),
-            keyboard(
-                user.language,
-                [
-                    [
-                        (N_("closing.button.yes"), f"{prefix}:yes"),
-                        (N_("closing.button.no"), f"{prefix}:no"),
-                    ]
-                ],
-            ),
-        )
-    else:
-        await say(update, t(user.language, QUESTION[state], name=partner))
+        yes_no = [
+            [(N_("closing.button.yes"), f"{prefix}:yes"), (N_("closing.button.no"), f"{prefix}:no")]
+        ]
+        return t(language, QUESTION[state], name=partner), keyboard(language, yes_no)
+    return t(language, QUESTION[state], name=partner), None
+
+
+async def _ask(s: Step, found: usecase.FeedbackView) -> State:
+    """Tell the view's notice, if any; then ask the first unanswered part (or say it is done)."""
+    if found.notice is not None:
+        await s.say(s.t(found.notice))
+    step_name, _ = found.next
+    if step_name == "done":
+        return await s.reply(N_("closing.feedback_done"), next=END)
+    state = STATE_OF_STEP[step_name]
+    text, markup = question(s.language, found)
+    await s.goto(state)
+    await s.say(text, markup)
     return state
 
 
-async def open_feedback(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    mentorship_id = int(callback_parts(update, 3)[2])
-    await answer_button(update)
-    return await _next_question(update, context, user, mentorship_id)
+@step(FLOW)
+async def open_feedback(s: Step) -> State:
+    """The feedback button both get when closing starts or a mentorship ends early."""
+    found = await s.do(usecase.feedback_view, mentorship_id=int(s.parts(3)[2]), user=s.person)
+    return await _ask(s, found)
 
 
-def _answer(step: str) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
-    async def handle(update: Update, context: Context) -> str | int:
-        user = await remember_user(update, context)
-        mentorship_id = user.current_mentorship_id or 0
-        query = update.callback_query
+def answer(step_name: str) -> Callback:
+    """One answer of the feedback, typed or pressed (`cl:g:<goal>:<outcome>`, `cl:r:<n>`...)."""
+
+    @step(FLOW)
+    async def handle(s: Step) -> State:
         goal_id: int | None = None
-        if query is not None and query.data is not None:
-            parts = query.data.split(":")
-            if step == "goals":
-                goal_id, value = int(parts[2]), parts[3]
-            else:
-                value = parts[2]
+        if s.update.callback_query is None:
+            value = s.text
+        elif step_name == "goals":
+            _, _, goal, value = s.parts(4)
+            goal_id = int(goal)
         else:
-            value = message_of(update).text or ""
-        try:
-            feedback: ClosingFeedback = await run(
-                context,
-                lambda s: usecase.answer(
-                    s,
-                    mentorship_id=mentorship_id,
-                    user=user,
-                    step=step,
-                    value=value,
-                    goal_id=goal_id,
-                    now=now(context),
-                ),
-            )
-        except Refused as refusal:
-            await explain(update, user, refusal)
-            if refusal.key in ("closing.too_long", "common.text_please", "closing.rating_buttons"):
-                return STATE_OF_STEP[step]
-            return await _next_question(update, context, user, mentorship_id)
-        await answer_button(update)
-        if feedback.submitted_at is not None:
-            key = N_("closing.submitted_shared") if feedback.shared else N_("closing.submitted")
-            await say(update, t(user.language, key))
-        return await _next_question(update, context, user, mentorship_id)
+            value = s.parts(3)[2]
+        found = await s.do(
+            usecase.answer_feedback,
+            mentorship_id=s.person.current_mentorship_id or 0,
+            user=s.person,
+            step=step_name,
+            value=value,
+            goal_id=goal_id,
+            now=s.now,
+        )
+        return await _ask(s, found)
 
     return handle
 
 
-async def pause(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "closing.paused"))
-    return END
+@step(FLOW)
+async def pause(s: Step) -> State:
+    return await s.reply(N_("closing.paused"), next=END)
 
 
 # -- extending ---------------------------------------------------------------------------------
 
 
-async def ask_extension(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    seen = await choose.mentorship(update, context, user, purpose="extend", states=ACTIVE)
+@step()
+async def ask_extension(s: Step) -> State:
+    seen = await choose.mentorship(s.update, s.context, s.person, purpose="extend", states=ACTIVE)
     if seen is None or seen.mentorship.id is None:
-        return
-    await say(
-        update,
-        t(user.language, "closing.ask_extension", end=seen.mentorship.planned_end or "—"),
-        raw_keyboard(
+        return None
+    months = raw_keyboard(
+        [
             [
-                [
-                    (
-                        t(user.language, "contract.value.months", n=n),
-                        f"cl:ext:{seen.mentorship.id}:{n}",
-                    )
-                    for n in rules.EXTEND_MONTHS
-                ]
+                (s.t(N_("contract.value.months"), n=n), f"cl:ext:{seen.mentorship.id}:{n}")
+                for n in rules.EXTEND_MONTHS
             ]
-        ),
+        ]
+    )
+    return await s.reply(
+        N_("closing.ask_extension"),
+        next=None,
+        markup=months,
+        end=seen.mentorship.planned_end or "—",
     )
 
 
-async def propose_extension(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    _, _, mentorship_id, months = callback_parts(update, 4)
-    try:
-        proposed = await run(
-            context,
-            lambda s: usecase.propose_extension(
-                s, mentorship_id=int(mentorship_id), user=user, months=int(months), now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    await say(update, t(user.language, "closing.extension_sent", end=proposed))
+@step()
+async def propose_extension(s: Step) -> State:
+    _, _, mentorship_id, months = s.parts(4)
+    proposed = await s.do(
+        usecase.propose_extension,
+        mentorship_id=int(mentorship_id),
+        user=s.person,
+        months=int(months),
+        now=s.now,
+    )
+    return await s.reply(N_("closing.extension_sent"), next=None, end=proposed)
 
 
-async def answer_extension(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    query = update.callback_query
+@step()
+async def answer_extension(s: Step) -> State:
+    """The partner's answer: `cl:xok:<mentorship>:<months>:<planned end>:<proposer>` agrees,
+    `cl:xno:<mentorship>:<proposer>` keeps the planned end."""
+    query = s.update.callback_query
     assert query is not None and query.data is not None
     parts = query.data.split(":")
     agree = parts[1] == "xok"
-    mentorship_id = int(parts[2])
-    months = int(parts[3]) if agree else None
-    stamp = parts[4] if agree else None
-    proposer = int(parts[-1])
-    try:
-        result = await run(
-            context,
-            lambda s: usecase.answer_extension(
-                s,
-                mentorship_id=mentorship_id,
-                user=user,
-                months=months,
-                stamp=stamp,
-                proposer_id=proposer,
-                now=now(context),
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
+    result = await s.do(
+        usecase.answer_extension,
+        mentorship_id=int(parts[2]),
+        user=s.person,
+        months=int(parts[3]) if agree else None,
+        stamp=parts[4] if agree else None,
+        proposer_id=int(parts[-1]),
+        now=s.now,
+    )
+    await answer_button(s.update)
     await query.edit_message_reply_markup(None)
     if result is None:
-        await say(update, t(user.language, "closing.extension_kept"))
+        return await s.reply(N_("closing.extension_kept"), next=None)
+    return None
 
 
 # -- what the outbox sends ---------------------------------------------------------------------
@@ -516,21 +424,21 @@ def conversation() -> ConversationHandler[Context]:
     text = filters.TEXT & ~filters.COMMAND
     states: dict[object, list[BaseHandler[Update, Context, Any]]] = {
         GOAL: [
-            CallbackQueryHandler(_answer("goals"), pattern=r"^cl:g:\d+:(reached|partly|not)$"),
+            CallbackQueryHandler(answer("goals"), pattern=r"^cl:g:\d+:(reached|partly|not)$"),
             MessageHandler(text, use_buttons),
         ],
-        VALUABLE: [MessageHandler(text, _answer("most_valuable"))],
-        BETTER: [MessageHandler(text, _answer("could_be_better"))],
+        VALUABLE: [MessageHandler(text, answer("most_valuable"))],
+        BETTER: [MessageHandler(text, answer("could_be_better"))],
         RATING: [
-            CallbackQueryHandler(_answer("rating"), pattern=r"^cl:r:[1-5]$"),
+            CallbackQueryHandler(answer("rating"), pattern=r"^cl:r:[1-5]$"),
             MessageHandler(text, use_buttons),
         ],
         TOUCH: [
-            CallbackQueryHandler(_answer("stay_in_touch"), pattern=r"^cl:t:(yes|no)$"),
+            CallbackQueryHandler(answer("stay_in_touch"), pattern=r"^cl:t:(yes|no)$"),
             MessageHandler(text, use_buttons),
         ],
         SHARE: [
-            CallbackQueryHandler(_answer("share"), pattern=r"^cl:s:(yes|no)$"),
+            CallbackQueryHandler(answer("share"), pattern=r"^cl:s:(yes|no)$"),
             MessageHandler(text, use_buttons),
         ],
     }
@@ -544,7 +452,7 @@ def conversation() -> ConversationHandler[Context]:
         states=states,
         fallbacks=[CommandHandler("cancel", pause)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )
 

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackContext
 
-from bot import scheduler, services
+from bot import scheduler, services, unit_of_work
 from bot.i18n import normalise_language, t
 from bot.textsplit import split_html
 from bot.usecases import Refused
@@ -25,20 +25,54 @@ KeyRows = Sequence[Sequence[tuple[str, str]]]
 
 
 async def remember_user(update: Update, context: Context) -> User:
-    """The stored user behind this update, created or refreshed and committed."""
+    """The person behind this update: loaded (or created) once per update.
+
+    Inside an update this is the unit of work's person; a new person is
+    committed at once so that a refusal later in the update cannot undo them.
+    """
     tg_user = update.effective_user
     assert tg_user is not None, "handlers are registered for private chats with a sender"
+    work = unit_of_work.current()
+    if work is not None and work.person is not None:
+        person: User = work.person
+        return person
     svc = services.of(context)
-    async with svc.db.session() as session:
-        return await users.upsert_from_telegram(
+    language = normalise_language(tg_user.language_code, svc.settings.default_language)
+    if work is None:
+        async with svc.db.session() as session:
+            return await users.upsert_from_telegram(
+                session,
+                telegram_id=tg_user.id,
+                first_name=tg_user.first_name,
+                last_name=tg_user.last_name,
+                username=tg_user.username,
+                language=language,
+                timezone=svc.settings.timezone,
+            )
+    session = work.session
+    found = await users.get_by_telegram_id(session, telegram_id=tg_user.id)
+    if found is None:
+        found = await users.create_from_telegram(
             session,
             telegram_id=tg_user.id,
             first_name=tg_user.first_name,
             last_name=tg_user.last_name,
             username=tg_user.username,
-            language=normalise_language(tg_user.language_code, svc.settings.default_language),
+            language=language,
             timezone=svc.settings.timezone,
         )
+        await work.commit()
+    else:
+        users.refresh_from_telegram(
+            session,
+            user=found,
+            first_name=tg_user.first_name,
+            last_name=tg_user.last_name,
+            username=tg_user.username,
+            language=language,
+        )
+    work.person = found
+    return found
 
 
 def now(context: Context) -> datetime:
@@ -54,31 +88,32 @@ def local_date(user: User, moment: datetime) -> date:
 
 
 async def run(context: Context, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run one action in one committed transaction, then send what it queued right away.
+    """Run one use case in the update's unit of work (committed before the reply goes out).
 
-    A `Refused` from the action rolls everything back and propagates.
+    A `Refused` from the action leaves nothing of it behind and propagates.
+    Outside an update (a scheduled job) the action gets its own transaction.
     """
+    work = unit_of_work.current()
+    if work is not None:
+        return await work.act(action)
     async with services.of(context).db.session() as session:
         result = await action(session)
-    # What the action queued (the partner's notice) goes out now, not at the next tick.
-    scheduler.kick(context.application)
+        queued = bool(session.info.get(unit_of_work.QUEUED))
+    if queued:
+        scheduler.kick(context.application)
     return result
 
 
 async def remember_step(update: Update, context: Context, flow: str, state: object) -> None:
-    """Store where this person stands in `flow` before the bot says so.
+    """Record where this person stands in `flow` before the bot says so.
 
-    PTB records a conversation's new state only after the callback returns,
-    which is after the reply went out; a crash in between would send the
-    person back a step although the bot had moved on. Writing the step first
-    closes that window. `state=None` records that the flow ended.
+    The step is written in the update's own transaction, which commits before
+    the reply leaves (PTB alone would record it only after the reply went
+    out). `state=None` records that the flow ended.
     """
-    chat, user = update.effective_chat, update.effective_user
-    persistence = context.application.persistence
-    if chat is None or user is None or persistence is None:
-        return
-    # ConversationHandler's key with per_chat and per_user (its defaults).
-    await persistence.update_conversation(flow, (chat.id, user.id), state)
+    work = unit_of_work.current()
+    if work is not None and work.step_key is not None:
+        work.set_step(flow, state)
 
 
 def message_of(update: Update) -> Message:
@@ -118,7 +153,7 @@ async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = N
 _ANSWERED: OrderedDict[str, None] = OrderedDict()
 
 
-async def answer_button(update: Update) -> None:
+async def answer_button(update: Update, toast: str | None = None) -> None:
     """Acknowledge a pressed button so the app stops its spinner, once per press.
 
     Telegram refuses a second answer to the same press, and a press may pass
@@ -130,7 +165,7 @@ async def answer_button(update: Update) -> None:
     _ANSWERED[query.id] = None
     while len(_ANSWERED) > 1000:
         _ANSWERED.popitem(last=False)
-    await query.answer()
+    await query.answer(toast)
 
 
 async def explain(update: Update, user: User, refusal: Refused) -> None:

@@ -3,7 +3,6 @@ accepts or asks for a change, and any later change needs both again."""
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -19,29 +18,14 @@ from bot.i18n import N_, t
 from bot.usecases import Refused, pairing
 from bot.usecases import contract as usecase
 from conversations import choose
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    message_of,
-    now,
-    raw_keyboard,
-    remember_step,
-    remember_user,
-    run,
-    say,
-    today_for,
-    use_buttons,
-)
+from conversations.common import Context, answer_button, keyboard, raw_keyboard, use_buttons
+from conversations.step import END, Callback, State, Step, step
 from storage import contracts
 from storage.mentorships import Pairing
 from storage.models import Contract, MentorshipState, Role, User
 
 FLOW = "contract"
 REVIEW, COMMENT = "review", "comment"
-END = ConversationHandler.END
 SHOWN_STATES = frozenset({MentorshipState.INTRO, MentorshipState.ACTIVE, MentorshipState.CLOSING})
 
 QUESTION = {
@@ -93,7 +77,8 @@ NUMBER_LABEL = {
     "meeting_minutes": N_("contract.value.minutes"),
     "time_budget_hours": N_("contract.value.hours"),
 }
-# Keys reached through `Refused(f"contract.refused.{reason}")` in the use case.
+# Keys reached through `Refused(f"contract.refused.{reason}", stay=True)` in the use case:
+# the value can be corrected, so the person stays at the question.
 REFUSALS = (
     N_("contract.refused.aims_too_short"),
     N_("contract.refused.aims_too_long"),
@@ -145,272 +130,169 @@ def _choice_rows(language: str, term: str) -> list[list[tuple[str, str]]]:
     ]
 
 
-async def _question(
-    update: Update, context: Context, user: User, term: str, draft: Contract
-) -> str:
-    await remember_step(update, context, FLOW, term)
-    text = t(user.language, QUESTION[term])
-    current = getattr(draft, term)
+async def _question(s: Step, term: str, contract: Contract) -> State:
+    text = s.t(QUESTION[term])
+    current = getattr(contract, term)
     if current not in (None, ""):
-        shown = str(current) if term == "aims" else value_label(user.language, term, current)
-        text += "\n\n" + t(user.language, "contract.current_value", value=shown)
-    rows = _choice_rows(user.language, term) if term in rules.CHOICES else []
-    await say(update, text, raw_keyboard(rows) if rows else None)
+        shown = str(current) if term == "aims" else value_label(s.language, term, current)
+        text += "\n\n" + s.t(N_("contract.current_value"), value=shown)
+    rows = _choice_rows(s.language, term) if term in rules.CHOICES else []
+    await s.goto(term)
+    await s.say(text, raw_keyboard(rows) if rows else None)
     return term
 
 
-async def _next(update: Update, context: Context, user: User, draft: Contract) -> str:
+async def _next(s: Step, draft: usecase.Draft) -> State:
     """Ask the first missing term, or show the review card when nothing is missing."""
-    step = rules.first_missing(draft)
-    if step is not None:
-        return await _question(update, context, user, step, draft)
-    seen = await run(
-        context, lambda s: pairing.member_view(s, mentorship_id=draft.mentorship_id, user=user)
-    )
-    adept, mentor = pair_names(seen, user)
-    await remember_step(update, context, FLOW, REVIEW)
+    missing = rules.first_missing(draft.contract)
+    if missing is not None:
+        return await _question(s, missing, draft.contract)
+    adept, mentor = pair_names(draft.pairing, s.person)
+    partner = mentor if draft.pairing.me.role == Role.ADEPT else adept
     edit_rows = [
         [(EDIT_BUTTON[term], f"ctr:edit:{term}") for term in rules.STEPS[i : i + 2]]
         for i in range(0, len(rules.STEPS), 2)
     ]
-    partner = mentor if seen.me.role == Role.ADEPT else adept
-    await say(
-        update,
-        card(user.language, draft, adept, mentor)
+    await s.goto(REVIEW)
+    await s.say(
+        card(s.language, draft.contract, adept, mentor)
         + "\n\n"
-        + t(user.language, "contract.review_hint", name=partner),
-        keyboard(user.language, [*edit_rows, [(N_("contract.button.send"), "ctr:send")]]),
+        + s.t(N_("contract.review_hint"), name=partner),
+        keyboard(s.language, [*edit_rows, [(N_("contract.button.send"), "ctr:send")]]),
     )
     return REVIEW
 
 
-async def _open_draft(
-    update: Update, context: Context, user: User, mentorship_id: int
-) -> Contract | None:
-    try:
-        return await run(
-            context, lambda s: usecase.open_draft(s, mentorship_id=mentorship_id, user=user)
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return None
-
-
-async def show(update: Update, context: Context) -> str | int:
+@step(FLOW)
+async def show(s: Step) -> State:
     """/contract: what the contract needs from this person now."""
-    user = await remember_user(update, context)
-    seen = await choose.mentorship(update, context, user, purpose="contract", states=SHOWN_STATES)
+    seen = await choose.mentorship(
+        s.update, s.context, s.person, purpose="contract", states=SHOWN_STATES
+    )
     if seen is None or seen.mentorship.id is None:
         return END
     mentorship_id = seen.mentorship.id
-    status = await run(context, lambda s: usecase.status(s, mentorship_id=mentorship_id, user=user))
-    adept, mentor = pair_names(seen, user)
-    partner = mentor if seen.me.role == Role.ADEPT else adept
+    found = await s.do(usecase.overview, mentorship_id=mentorship_id, user=s.person)
+    if found.draft is not None:
+        return await _next(s, found.draft)
+    status = found.status
+    adept, mentor = pair_names(status.pairing, s.person)
+    partner = mentor if status.pairing.me.role == Role.ADEPT else adept
     latest, in_force = status.latest, status.in_force
     if status.awaiting_me is not None:
         contract_id = status.awaiting_me.id
-        await say(
-            update,
-            t(user.language, "contract.review_request", name=partner)
+        answer = [
+            [
+                (N_("contract.button.accept"), f"ctr:acc:{contract_id}"),
+                (N_("contract.button.suggest"), f"ctr:chg:{contract_id}"),
+            ]
+        ]
+        await s.say(
+            s.t(N_("contract.review_request"), name=partner)
             + "\n\n"
-            + card(user.language, status.awaiting_me, adept, mentor),
-            keyboard(
-                user.language,
-                [
-                    [
-                        (N_("contract.button.accept"), f"ctr:acc:{contract_id}"),
-                        (N_("contract.button.suggest"), f"ctr:chg:{contract_id}"),
-                    ]
-                ],
-            ),
+            + card(s.language, status.awaiting_me, adept, mentor),
+            keyboard(s.language, answer),
         )
-        return END
-    if in_force is not None and latest is not None and latest.id == in_force.id:
-        await say(
-            update,
-            card(user.language, in_force, adept, mentor)
+    elif in_force is not None and latest is not None and latest.id == in_force.id:
+        change = [[(N_("contract.button.propose_change"), f"ctr:change:{mentorship_id}")]]
+        await s.say(
+            card(s.language, in_force, adept, mentor) + "\n\n" + s.t(N_("contract.in_force_hint")),
+            keyboard(s.language, change),
+        )
+    else:
+        assert latest is not None  # sent, waiting for the partner (see `ContractStatus.to_write`)
+        await s.say(
+            card(s.language, latest, adept, mentor)
             + "\n\n"
-            + t(user.language, "contract.in_force_hint"),
-            keyboard(
-                user.language,
-                [[(N_("contract.button.propose_change"), f"ctr:change:{mentorship_id}")]],
-            ),
+            + s.t(N_("contract.waiting_for_partner"), name=partner)
         )
-        return END
-    if latest is not None and latest.submitted_at is not None:
-        await say(
-            update,
-            card(user.language, latest, adept, mentor)
-            + "\n\n"
-            + t(user.language, "contract.waiting_for_partner", name=partner),
-        )
-        return END
-    draft = await _open_draft(update, context, user, mentorship_id)
-    return END if draft is None else await _next(update, context, user, draft)
+    return END
 
 
-async def start_draft(update: Update, context: Context) -> str | int:
+@step(FLOW)
+async def start_draft(s: Step) -> State:
     """A draft or change button (`ctr:draft:<id>`, `ctr:change:<id>`): write or revise."""
-    user = await remember_user(update, context)
-    mentorship_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(
-            context, lambda s: pairing.choose_current(s, user=user, mentorship_id=mentorship_id)
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    draft = await _open_draft(update, context, user, mentorship_id)
-    return END if draft is None else await _next(update, context, user, draft)
+    mentorship_id = int(s.parts(3)[2])
+    # Two use cases: the button's mentorship becomes the current one even when the
+    # draft is refused (it is not this person's turn, say).
+    await s.do(pairing.choose_current, user=s.person, mentorship_id=mentorship_id)
+    draft = await s.do(usecase.draft_to_write, mentorship_id=mentorship_id, user=s.person)
+    return await _next(s, draft)
 
 
-async def _current_draft(update: Update, context: Context, user: User) -> Contract | None:
-    """This person's unsent draft in their current mentorship, or an explanation."""
-    mentorship_id = user.current_mentorship_id
-    if mentorship_id is not None:
-        status = await run(
-            context, lambda s: usecase.status(s, mentorship_id=mentorship_id, user=user)
-        )
-        if status.my_draft is not None:
-            return status.my_draft
-    await explain(update, user, Refused("common.stale_button"))
-    return None
+async def _set(s: Step, term: str, value: str) -> State:
+    draft = await s.do(usecase.answer_current_draft, user=s.person, term=term, value=value)
+    return await _next(s, draft)
 
 
-async def _set(update: Update, context: Context, term: str, value: str) -> str | int | None:
-    user = await remember_user(update, context)
-    draft = await _current_draft(update, context, user)
-    if draft is None:
-        return END
-    contract_id = draft.id or 0
-    try:
-        draft = await run(
-            context,
-            lambda s: usecase.set_term(
-                s, contract_id=contract_id, user=user, term=term, value=value
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return None  # stay on this question
-    await answer_button(update)
-    return await _next(update, context, user, draft)
+@step(FLOW)
+async def set_from_button(s: Step) -> State:
+    _, _, term, value = s.parts(4)
+    return await _set(s, term, value)
 
 
-async def set_from_button(update: Update, context: Context) -> str | int | None:
-    _, _, term, value = callback_parts(update, 4)
-    return await _set(update, context, term, value)
-
-
-def typed(term: str) -> object:
-    async def set_from_text(update: Update, context: Context) -> str | int | None:
-        return await _set(update, context, term, message_of(update).text or "")
+def typed(term: str) -> Callback:
+    @step(FLOW)
+    async def set_from_text(s: Step) -> State:
+        return await _set(s, term, s.text)
 
     return set_from_text
 
 
-async def edit(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    term = callback_parts(update, 3)[2]
-    draft = await _current_draft(update, context, user)
-    if draft is None or term not in rules.STEPS:
+@step(FLOW)
+async def edit(s: Step) -> State:
+    term = s.parts(3)[2]
+    draft = await s.do(usecase.current_draft, user=s.person)
+    if term not in rules.STEPS:
         return END
-    await answer_button(update)
-    return await _question(update, context, user, term, draft)
+    return await _question(s, term, draft.contract)
 
 
-async def send(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    draft = await _current_draft(update, context, user)
-    if draft is None:
-        return END
-    contract_id = draft.id or 0
-    try:
-        await run(
-            context,
-            lambda s: usecase.submit(s, contract_id=contract_id, user=user, now=now(context)),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, None)
-    seen = await run(
-        context, lambda s: pairing.member_view(s, mentorship_id=draft.mentorship_id, user=user)
+@step(FLOW)
+async def send(s: Step) -> State:
+    draft = await s.do(usecase.send_current_draft, user=s.person, now=s.now)
+    assert draft.pairing.partner is not None
+    name = pairing.display_name(draft.pairing.partner)
+    return await s.reply(N_("contract.sent"), next=END, name=name)
+
+
+@step()
+async def accept(s: Step) -> State:
+    await s.do(
+        usecase.accept, contract_id=int(s.parts(3)[2]), user=s.person, now=s.now, today=s.today
     )
-    assert seen.partner is not None
-    await say(update, t(user.language, "contract.sent", name=pairing.display_name(seen.partner)))
-    return END
-
-
-async def accept(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    contract_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(
-            context,
-            lambda s: usecase.accept(
-                s,
-                contract_id=contract_id,
-                user=user,
-                now=now(context),
-                today=today_for(user, context),
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    query = update.callback_query
+    query = s.update.callback_query
     assert query is not None
-    await query.answer(t(user.language, "contract.accepted_toast"))
+    await answer_button(s.update, s.t(N_("contract.accepted_toast")))
     await query.edit_message_reply_markup(None)
+    return None
 
 
-async def ask_change(update: Update, context: Context) -> str | int:
+@step(FLOW)
+async def ask_change(s: Step) -> State:
     """The partner's "suggest a change" button: ask what should change."""
-    user = await remember_user(update, context)
-    contract_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(
-            context, lambda s: usecase.start_change_request(s, contract_id=contract_id, user=user)
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, COMMENT)
-    await say(update, t(user.language, "contract.ask_comment"))
-    return COMMENT
+    await s.do(usecase.start_change_request, contract_id=int(s.parts(3)[2]), user=s.person)
+    return await s.reply(N_("contract.ask_comment"), next=COMMENT)
 
 
-async def save_comment(update: Update, context: Context) -> str | int | None:
-    user = await remember_user(update, context)
-    mentorship_id = user.current_mentorship_id or 0
-    text = message_of(update).text or ""
-    try:
-        seen = await run(
-            context,
-            lambda s: usecase.request_change(
-                s, mentorship_id=mentorship_id, user=user, comment=text, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return None if refusal.key == "contract.comment_empty" else END
-    await remember_step(update, context, FLOW, None)
-    assert seen.partner is not None
-    await say(
-        update, t(user.language, "contract.comment_sent", name=pairing.display_name(seen.partner))
+@step(FLOW)
+async def save_comment(s: Step) -> State:
+    seen = await s.do(
+        usecase.request_change,
+        mentorship_id=s.person.current_mentorship_id or 0,
+        user=s.person,
+        comment=s.text,
+        now=s.now,
     )
-    return END
+    assert seen.partner is not None
+    return await s.reply(
+        N_("contract.comment_sent"), next=END, name=pairing.display_name(seen.partner)
+    )
 
 
-async def cancel(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "contract.paused"))
-    return END
+@step(FLOW)
+async def cancel(s: Step) -> State:
+    return await s.reply(N_("contract.paused"), next=END)
 
 
 async def render_review(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
@@ -457,7 +339,7 @@ def conversation() -> ConversationHandler[Context]:
     states: dict[object, list[BaseHandler]] = {
         term: [
             *anywhere,
-            MessageHandler(text, typed(term) if term in TYPED else use_buttons),  # type: ignore[arg-type]
+            MessageHandler(text, typed(term) if term in TYPED else use_buttons),
         ]
         for term in rules.STEPS
     }
@@ -474,7 +356,7 @@ def conversation() -> ConversationHandler[Context]:
         states=states,
         fallbacks=[CommandHandler("cancel", cancel)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )
 

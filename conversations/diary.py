@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -29,31 +28,16 @@ from bot.textsplit import split_text
 from bot.usecases import Refused, pairing
 from bot.usecases import diary as usecase
 from conversations import choose, fallback
-from conversations.common import (
-    Context,
-    KeyRows,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    message_of,
-    now,
-    raw_keyboard,
-    remember_step,
-    remember_user,
-    run,
-    say,
-)
+from conversations.common import Context, KeyRows, answer_button, keyboard, raw_keyboard
+from conversations.step import END, State, Step, step
 from storage.models import DiaryEntry, User, Visibility
 
 FLOW = "diary"
 WRITE = "write"
-END = ConversationHandler.END
 PURPOSE = "diary"
 NONE_TEXT = N_("mentorship.none.diary")
 # The partner's notice shows this much; the button under it shows the rest, split.
 PREVIEW_CHARS = 3000
-STAYS_IN_WRITE = frozenset({"diary.empty", "diary.too_long"})
 
 
 def when(user: User, moment: datetime) -> str:
@@ -83,103 +67,10 @@ def status(language: str, entry: DiaryEntry, partner: User | None) -> Html:
     return Html(t(language, "diary.status.private"))
 
 
-async def menu(update: Update, context: Context) -> int:
-    """/diary: what you can do with it. Also ends a half-started entry."""
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "diary.menu"), keyboard(user.language, MENU_ROWS))
-    return END
-
-
-async def ask_text(update: Update, context: Context) -> str | int:
-    """✍️: ask for the entry, tied to the current mentorship (asking which, if unclear)."""
-    user = await remember_user(update, context)
-    query = update.callback_query
-    if query is not None and query.data and query.data.startswith("ms:pick:"):
-        seen = await choose.mentorship(update, context, user, purpose=PURPOSE)
-        if seen is None:
-            return END
-    else:
-        await answer_button(update)
-        choice = await run(context, lambda s: pairing.resolve(s, user=user))
-        if choice.chosen is None and choice.options:
-            await choose.mentorship(update, context, user, purpose=PURPOSE)
-            return END
-        seen = choice.chosen
-    await remember_step(update, context, FLOW, WRITE)
-    if seen is not None and seen.partner is not None:
-        tie = t(user.language, "diary.ask_tied", name=pairing.display_name(seen.partner))
-    else:
-        tie = t(user.language, "diary.ask_alone")
-    await say(update, t(user.language, "diary.ask") + "\n\n" + tie)
-    return WRITE
-
-
 def _saved_rows(language: str, written: usecase.Written) -> list[list[tuple[str, str]]]:
     rows = [share_button(language, written.entry, written.partner)]
     rows.append([(t(language, "diary.button.mine"), "d:mine:0")])
     return [row for row in rows if row]
-
-
-async def save_text(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    try:
-        written = await run(
-            context,
-            lambda s: usecase.write_in_current(s, user=user, text=text, now=now(context)),
-        )
-    except Refused as refusal:
-        if refusal.key not in STAYS_IN_WRITE:
-            await remember_step(update, context, FLOW, None)
-        await explain(update, user, refusal)
-        return WRITE if refusal.key in STAYS_IN_WRITE else END
-    await remember_step(update, context, FLOW, None)
-    if written.partner is not None:
-        saved = t(user.language, "diary.saved", name=pairing.display_name(written.partner))
-    else:
-        saved = t(user.language, "diary.saved_alone")
-    await say(update, saved, raw_keyboard(_saved_rows(user.language, written)))
-    return END
-
-
-async def continue_entry(update: Update, context: Context) -> None:
-    """A text no flow claimed, right after an entry: the rest of a long message Telegram split.
-
-    Not a conversation state on purpose: registered last before the fallbacks
-    (`continuation`), it only sees texts no flow wants, so it can never take an
-    answer meant for one.
-    """
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    try:
-        written = await run(
-            context,
-            lambda s: usecase.continue_latest(s, user=user, text=text, now=now(context)),
-        )
-    except Refused as refusal:
-        if refusal.key == "diary.continue_too_late":
-            await fallback.stray_message(update, context)
-        else:
-            await explain(update, user, refusal)
-        return
-    await say(
-        update,
-        t(user.language, "diary.added", length=len(written.entry.text)),
-        raw_keyboard(_saved_rows(user.language, written)),
-    )
-
-
-async def text_needed(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "common.text_please"))
-
-
-async def cancel(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "common.cancelled"))
-    return END
 
 
 def _page_rows(
@@ -207,21 +98,11 @@ def _page_rows(
     return rows
 
 
-async def show_mine(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    wanted = int(callback_parts(update, 3)[2])
-    page = await run(context, lambda s: usecase.my_page(s, user=user, page=wanted))
-    await answer_button(update)
+def _mine_text(user: User, page: usecase.Page) -> str:
     language = user.language
-    if not page.items:
-        await say(
-            update,
-            t(language, "diary.mine.empty"),
-            keyboard(language, [[(N_("diary.button.write"), "d:write")]]),
-        )
-        return
-    blocks = [t(language, "diary.mine.title", page=page.bounds.page + 1, pages=page.bounds.pages)]
-    for number, item in enumerate(page.items, start=page.bounds.offset + 1):
+    bounds = page.bounds
+    blocks = [t(language, "diary.mine.title", page=bounds.page + 1, pages=bounds.pages)]
+    for number, item in enumerate(page.items, start=bounds.offset + 1):
         blocks.append(
             t(
                 language,
@@ -232,20 +113,13 @@ async def show_mine(update: Update, context: Context) -> None:
                 text=item.entry.text,
             )
         )
-    rows = _page_rows(language, page, "mine", own=True)
-    await say(update, "\n\n".join(blocks), raw_keyboard(rows) if rows else None)
+    return "\n\n".join(blocks)
 
 
-async def show_shared(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    wanted = int(callback_parts(update, 3)[2])
-    page = await run(context, lambda s: usecase.shared_page(s, user=user, page=wanted))
-    await answer_button(update)
+def _shared_text(user: User, page: usecase.Page) -> str:
     language = user.language
-    if not page.items:
-        await say(update, t(language, "diary.shared.empty"))
-        return
-    blocks = [t(language, "diary.shared.title", page=page.bounds.page + 1, pages=page.bounds.pages)]
+    bounds = page.bounds
+    blocks = [t(language, "diary.shared.title", page=bounds.page + 1, pages=bounds.pages)]
     for item in page.items:
         blocks.append(
             t(
@@ -256,79 +130,157 @@ async def show_shared(update: Update, context: Context) -> None:
                 text=item.entry.text,
             )
         )
-    rows = _page_rows(language, page, "shared", own=False)
-    await say(update, "\n\n".join(blocks), raw_keyboard(rows) if rows else None)
+    return "\n\n".join(blocks)
 
 
-async def share(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    entry_id = int(callback_parts(update, 3)[2])
-    try:
-        written = await run(
-            context,
-            lambda s: usecase.share(s, user=user, entry_id=entry_id, now=now(context)),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    assert written.partner is not None
-    await say(
-        update,
-        t(user.language, "diary.shared_done", name=pairing.display_name(written.partner)),
-        raw_keyboard([share_button(user.language, written.entry, written.partner)]),
-    )
-
-
-async def unshare(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    entry_id = int(callback_parts(update, 3)[2])
-    try:
-        written = await run(context, lambda s: usecase.unshare(s, user=user, entry_id=entry_id))
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    row = share_button(user.language, written.entry, written.partner)
-    name = pairing.display_name(written.partner) if written.partner else ""
-    await say(
-        update,
-        t(user.language, "diary.unshared_done", name=name),
-        raw_keyboard([row]) if row else None,
-    )
-
-
-async def see(update: Update, context: Context) -> None:
-    """One whole entry: the author's own, or one a partner shared."""
-    user = await remember_user(update, context)
-    entry_id = int(callback_parts(update, 3)[2])
-    try:
-        shown = await run(context, lambda s: usecase.readable(s, user=user, entry_id=entry_id))
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
+def _entry_text(user: User, shown: usecase.Shown) -> str:
+    """One whole entry: with who can read it for its author, with its author for a partner."""
     language = user.language
     moment = when(user, shown.entry.created_at)
     if shown.author.id == user.id:
-        text = t(
+        return t(
             language,
             "diary.single.own",
             when=moment,
             status=status(language, shown.entry, shown.partner),
             text=shown.entry.text,
         )
-        row = share_button(language, shown.entry, shown.partner)
-        await say(update, text, raw_keyboard([row]) if row else None)
-        return
-    text = t(
+    return t(
         language,
         "diary.shared.entry",
         name=pairing.display_name(shown.author),
         when=moment,
         text=shown.entry.text,
     )
-    await say(update, text)
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+@step(FLOW)
+async def menu(s: Step) -> State:
+    """/diary: what you can do with it. Also ends a half-started entry."""
+    return await s.reply(N_("diary.menu"), next=END, markup=keyboard(s.language, MENU_ROWS))
+
+
+@step(FLOW)
+async def ask_text(s: Step) -> State:
+    """✍️: ask for the entry, tied to the current mentorship (asking which, if unclear)."""
+    query = s.update.callback_query
+    if query is not None and query.data and query.data.startswith("ms:pick:"):
+        seen = await choose.mentorship(s.update, s.context, s.person, purpose=PURPOSE)
+        if seen is None:
+            return END
+    else:
+        choice = await s.do(pairing.resolve, user=s.person)
+        if choice.chosen is None and choice.options:
+            # Several mentorships and none chosen: ask which; its button comes back here.
+            await answer_button(s.update)
+            await choose.mentorship(s.update, s.context, s.person, purpose=PURPOSE)
+            return END
+        seen = choice.chosen
+    if seen is not None and seen.partner is not None:
+        tie = s.t(N_("diary.ask_tied"), name=pairing.display_name(seen.partner))
+    else:
+        tie = s.t(N_("diary.ask_alone"))
+    await s.goto(WRITE)
+    await s.say(s.t(N_("diary.ask")) + "\n\n" + tie)
+    return WRITE
+
+
+@step(FLOW)
+async def save_text(s: Step) -> State:
+    written = await s.do(usecase.write_in_current, user=s.person, text=s.text, now=s.now)
+    saved = _saved_rows(s.language, written)
+    if written.partner is None:
+        return await s.reply(N_("diary.saved_alone"), next=END, markup=raw_keyboard(saved))
+    name = pairing.display_name(written.partner)
+    return await s.reply(N_("diary.saved"), next=END, markup=raw_keyboard(saved), name=name)
+
+
+@step()
+async def continue_entry(s: Step) -> State:
+    """A text no flow claimed, right after an entry: the rest of a long message Telegram split.
+
+    Not a conversation state on purpose: registered last before the fallbacks
+    (`continuation`), it only sees texts no flow wants, so it can never take an
+    answer meant for one.
+    """
+    written = await s.do(usecase.continue_latest, user=s.person, text=s.text, now=s.now)
+    if written is None:
+        return await fallback.stray_message(s.update, s.context)
+    return await s.reply(
+        N_("diary.added"),
+        next=None,
+        markup=raw_keyboard(_saved_rows(s.language, written)),
+        length=len(written.entry.text),
+    )
+
+
+@step(FLOW)
+async def text_needed(s: Step) -> State:
+    return await s.reply(N_("common.text_please"), next=None)
+
+
+@step(FLOW)
+async def cancel(s: Step) -> State:
+    return await s.reply(N_("common.cancelled"), next=END)
+
+
+# -- reading and sharing --------------------------------------------------------------------
+
+
+@step()
+async def show_mine(s: Step) -> State:
+    page = await s.do(usecase.my_page, user=s.person, page=int(s.parts(3)[2]))
+    if not page.items:
+        write = keyboard(s.language, [[(N_("diary.button.write"), "d:write")]])
+        return await s.reply(N_("diary.mine.empty"), next=None, markup=write)
+    rows = _page_rows(s.language, page, "mine", own=True)
+    await s.say(_mine_text(s.person, page), raw_keyboard(rows) if rows else None)
+    return None
+
+
+@step()
+async def show_shared(s: Step) -> State:
+    page = await s.do(usecase.shared_page, user=s.person, page=int(s.parts(3)[2]))
+    if not page.items:
+        return await s.reply(N_("diary.shared.empty"), next=None)
+    rows = _page_rows(s.language, page, "shared", own=False)
+    await s.say(_shared_text(s.person, page), raw_keyboard(rows) if rows else None)
+    return None
+
+
+@step()
+async def share(s: Step) -> State:
+    entry_id = int(s.parts(3)[2])
+    written = await s.do(usecase.share, user=s.person, entry_id=entry_id, now=s.now)
+    assert written.partner is not None
+    row = share_button(s.language, written.entry, written.partner)
+    name = pairing.display_name(written.partner)
+    return await s.reply(N_("diary.shared_done"), next=None, markup=raw_keyboard([row]), name=name)
+
+
+@step()
+async def unshare(s: Step) -> State:
+    written = await s.do(usecase.unshare, user=s.person, entry_id=int(s.parts(3)[2]))
+    row = share_button(s.language, written.entry, written.partner)
+    name = pairing.display_name(written.partner) if written.partner else ""
+    markup = raw_keyboard([row]) if row else None
+    return await s.reply(N_("diary.unshared_done"), next=None, markup=markup, name=name)
+
+
+@step()
+async def see(s: Step) -> State:
+    """One whole entry: the author's own, or one a partner shared."""
+    shown = await s.do(usecase.readable, user=s.person, entry_id=int(s.parts(3)[2]))
+    own = shown.author.id == s.person.id
+    row = share_button(s.language, shown.entry, shown.partner) if own else []
+    await s.say(_entry_text(s.person, shown), raw_keyboard([row]) if row else None)
+    return None
+
+
+# -- messages sent through the outbox --------------------------------------------------------
 
 
 async def render_shared(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
@@ -363,6 +315,9 @@ async def render_shared(ctx: scheduler.RenderContext) -> scheduler.Outgoing | No
 scheduler.register(usecase.SHARED_KIND, render_shared)
 
 
+# -- wiring ---------------------------------------------------------------------------------
+
+
 def conversation() -> ConversationHandler[Context]:
     private = filters.ChatType.PRIVATE
     return ConversationHandler(
@@ -379,7 +334,7 @@ def conversation() -> ConversationHandler[Context]:
         },
         fallbacks=[CommandHandler("cancel", cancel)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )
 

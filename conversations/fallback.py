@@ -5,30 +5,33 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.i18n import t
-from conversations.common import Context, message_of, remember_user
+from bot.i18n import N_
+from conversations.common import Context
+from conversations.step import State, Step, step
 
 
-async def nothing_to_cancel(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await message_of(update).reply_text(t(user.language, "common.nothing_to_cancel"))
+@step()
+async def nothing_to_cancel(s: Step) -> State:
+    return await s.reply(N_("common.nothing_to_cancel"), next=None)
 
 
-async def unknown_command(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await message_of(update).reply_text(t(user.language, "common.unknown_command"))
+@step()
+async def unknown_command(s: Step) -> State:
+    return await s.reply(N_("common.unknown_command"), next=None)
 
 
-async def stray_message(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await message_of(update).reply_text(t(user.language, "common.not_understood"))
+@step()
+async def stray_message(s: Step) -> State:
+    return await s.reply(N_("common.not_understood"), next=None)
 
 
-async def stale_button(update: Update, context: Context) -> None:
-    query = update.callback_query
+@step()
+async def stale_button(s: Step) -> State:
+    query = s.update.callback_query
     assert query is not None
-    user = await remember_user(update, context)
-    await query.answer(t(user.language, "common.stale_button"), show_alert=True)
+    # An alert, not a toast: the press did nothing, and the person should notice.
+    await query.answer(s.t(N_("common.stale_button")), show_alert=True)
+    return None
 
 
 def handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -13,7 +13,9 @@ g:ach:<goal>, g:drp:<goal>  achieved / dropped      g:shr:<goal>, g:prv:<goal>  
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 from babel.dates import format_date
 from telegram import Update
@@ -35,28 +37,13 @@ from bot.textsplit import utf16_len
 from bot.usecases import Refused, pairing
 from bot.usecases import goals as usecase
 from conversations import choose
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    local_date,
-    message_of,
-    now,
-    raw_keyboard,
-    remember_step,
-    remember_user,
-    run,
-    say,
-    today_for,
-)
+from conversations.common import Context, answer_button, keyboard, local_date, raw_keyboard
+from conversations.step import END, Callback, State, Step, step
 from storage.models import Goal, GoalRevision, User, Visibility
 
 FLOW = "goals"
 REVIEW, COMMENT, PERCENT, NOTE = "review", "comment", "percent", "note"
 REASON = {GoalState.ACHIEVED: "reason_achieved", GoalState.DROPPED: "reason_dropped"}
-END = ConversationHandler.END
 NONE_TEXTS = (
     N_("mentorship.none.goal"),
     N_("mentorship.none.goals"),
@@ -206,23 +193,12 @@ def _values(language: str, refusal: Refused) -> Refused:
         name: fmt_date(language, value) if isinstance(value, date) else value
         for name, value in refusal.values.items()
     }
-    return Refused(refusal.key, **{k: "—" if v is None else v for k, v in values.items()})
+    return refusal.with_values(**{k: "—" if v is None else v for k, v in values.items()})
 
 
-async def _explain(update: Update, user: User, refusal: Refused) -> None:
-    await explain(update, user, _values(user.language, refusal))
-
-
-async def _refused_answer(
-    update: Update, context: Context, user: User, refusal: Refused
-) -> int | None:
-    """A refused typed answer: ask again, unless what it answered is gone (then leave)."""
-    if refusal.key.startswith("goal.refused."):
-        await _explain(update, user, refusal)
-        return None
-    await remember_step(update, context, FLOW, None)
-    await _explain(update, user, refusal)
-    return END
+def goal_step(callback: Callable[[Step], Awaitable[State]]) -> Callback:
+    """A step of this flow: refusals show their dates in the person's language."""
+    return step(FLOW, explained=_values)(callback)
 
 
 # -- the wizard -----------------------------------------------------------------------------
@@ -267,31 +243,25 @@ def _review_keyboard(draft: usecase.Draft) -> list[list[tuple[str, str]]]:
     return rows
 
 
-async def _question(
-    update: Update, context: Context, user: User, draft: usecase.Draft, field: str, prefix: str = ""
-) -> str:
-    await remember_step(update, context, FLOW, field)
-    text = prefix + t(user.language, QUESTION[(GoalKind(draft.goal.kind), field)])
+async def _question(s: Step, draft: usecase.Draft, field: str, prefix: str = "") -> State:
+    text = prefix + s.t(QUESTION[(GoalKind(draft.goal.kind), field)])
     current = getattr(draft.revision, field)
     if current not in (None, ""):
-        shown, _ = _shown(user.language, field, current, None)
-        text += "\n\n" + t(user.language, "goal.current_value", value=shown)
-    await say(update, text)
+        shown, _ = _shown(s.language, field, current, None)
+        text += "\n\n" + s.t(N_("goal.current_value"), value=shown)
+    await s.goto(field)
+    await s.say(text)
     return field
 
 
-async def _next(
-    update: Update, context: Context, user: User, draft: usecase.Draft, prefix: str = ""
-) -> str:
+async def _next(s: Step, draft: usecase.Draft, prefix: str = "") -> State:
     """Ask the first missing step, or show the review card when nothing is missing."""
-    step = rules.first_missing(draft.revision, draft.goal.kind)
-    if step is not None:
-        return await _question(update, context, user, draft, step, prefix)
-    await remember_step(update, context, FLOW, REVIEW)
-    await say(
-        update,
-        prefix + _review_text(user, draft),
-        keyboard(user.language, _review_keyboard(draft)),
+    missing = rules.first_missing(draft.revision, draft.goal.kind)
+    if missing is not None:
+        return await _question(s, draft, missing, prefix)
+    await s.goto(REVIEW)
+    await s.say(
+        prefix + _review_text(s.person, draft), keyboard(s.language, _review_keyboard(draft))
     )
     return REVIEW
 
@@ -304,220 +274,122 @@ def _opening(user: User, draft: usecase.Draft) -> str:
     return t(user.language, INTRO[GoalKind(draft.goal.kind)]) + "\n\n"
 
 
-async def _begin(update: Update, context: Context, user: User, mentorship_id: int) -> str | int:
-    try:
-        draft = await run(
-            context,
-            lambda s: usecase.open_draft(
-                s, mentorship_id=mentorship_id, user=user, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    return await _next(update, context, user, draft, _opening(user, draft))
+async def _begin(s: Step, mentorship_id: int) -> State:
+    draft = await s.do(usecase.open_draft, mentorship_id=mentorship_id, user=s.person, now=s.now)
+    return await _next(s, draft, _opening(s.person, draft))
 
 
-async def start(update: Update, context: Context) -> str | int:
+@goal_step
+async def start(s: Step) -> State:
     """/goal: write a goal, or go on with the one left half-written."""
-    user = await remember_user(update, context)
     seen = await choose.mentorship(
-        update, context, user, purpose="goal", states=rules.MENTORSHIP_STATES
+        s.update, s.context, s.person, purpose="goal", states=rules.MENTORSHIP_STATES
     )
     if seen is None or seen.mentorship.id is None:
         return END
-    return await _begin(update, context, user, seen.mentorship.id)
+    return await _begin(s, seen.mentorship.id)
 
 
-async def new_goal(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    return await _begin(update, context, user, int(callback_parts(update, 3)[2]))
+@goal_step
+async def new_goal(s: Step) -> State:
+    return await _begin(s, int(s.parts(3)[2]))
 
 
-async def revise(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    goal_id = int(callback_parts(update, 3)[2])
-    try:
-        draft = await run(
-            context,
-            lambda s: usecase.open_revision(s, goal_id=goal_id, user=user, now=now(context)),
+@goal_step
+async def revise(s: Step) -> State:
+    goal_id = int(s.parts(3)[2])
+    draft = await s.do(usecase.open_revision, goal_id=goal_id, user=s.person, now=s.now)
+    return await _next(s, draft, _opening(s.person, draft))
+
+
+def typed(field: str) -> Callback:
+    @goal_step
+    async def answer(s: Step) -> State:
+        draft = await s.do(
+            usecase.answer_current_draft,
+            user=s.person,
+            field=field,
+            text=s.text,
+            today=s.today,
         )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    return await _next(update, context, user, draft, _opening(user, draft))
-
-
-def typed(field: str) -> object:
-    async def answer(update: Update, context: Context) -> str | int | None:
-        user = await remember_user(update, context)
-        try:
-            draft = await run(context, lambda s: usecase.current_draft(s, user=user))
-        except Refused as refusal:
-            await remember_step(update, context, FLOW, None)
-            await _explain(update, user, refusal)
-            return END
-        if draft is None or draft.revision.id is None:
-            await remember_step(update, context, FLOW, None)
-            await _explain(update, user, Refused("goal.draft_gone"))
-            return END
-        revision_id, text = draft.revision.id, message_of(update).text or ""
-        try:
-            draft = await run(
-                context,
-                lambda s: usecase.set_answer(
-                    s,
-                    revision_id=revision_id,
-                    user=user,
-                    field=field,
-                    text=text,
-                    today=today_for(user, context),
-                ),
-            )
-        except Refused as refusal:
-            return await _refused_answer(update, context, user, refusal)
         prefix = ""
         if field == "target_date" and draft.revision.target_date is not None:
-            understood = fmt_date(user.language, draft.revision.target_date)
-            prefix = t(user.language, "goal.date_understood", date=understood) + "\n\n"
-        return await _next(update, context, user, draft, prefix)
+            understood = fmt_date(s.language, draft.revision.target_date)
+            prefix = s.t(N_("goal.date_understood"), date=understood) + "\n\n"
+        return await _next(s, draft, prefix)
 
     return answer
 
 
-async def edit(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    _, _, revision_id, letter = callback_parts(update, 4)
-    try:
-        draft = await run(
-            context, lambda s: usecase.my_draft(s, revision_id=int(revision_id), user=user)
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    field = rules.LETTERS.get(letter)
-    if field is None or field not in rules.steps(draft.goal.kind):
-        await _explain(update, user, Refused("goal.draft_gone"))
-        return END
-    await answer_button(update)
-    return await _question(update, context, user, draft, field)
+@goal_step
+async def edit(s: Step) -> State:
+    _, _, revision_id, letter = s.parts(4)
+    draft, field = await s.do(
+        usecase.draft_field, revision_id=int(revision_id), user=s.person, letter=letter
+    )
+    return await _question(s, draft, field)
 
 
-async def save(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    revision_id = int(callback_parts(update, 3)[2])
-    try:
-        draft = await run(
-            context,
-            lambda s: usecase.submit(
-                s,
-                revision_id=revision_id,
-                user=user,
-                now=now(context),
-                today=today_for(user, context),
-            ),
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, None)
+@goal_step
+async def save(s: Step) -> State:
+    draft = await s.do(
+        usecase.submit, revision_id=int(s.parts(3)[2]), user=s.person, now=s.now, today=s.today
+    )
     assert draft.pairing.partner is not None
     key = N_("goal.sent") if rules.needs_acceptance(draft.goal.kind) else N_("goal.saved_own")
-    await say(
-        update,
-        t(user.language, key, name=pairing.display_name(draft.pairing.partner)),
-        keyboard(user.language, [[(N_("goal.button.all"), f"g:lst:{draft.goal.mentorship_id}")]]),
+    all_goals = keyboard(
+        s.language, [[(N_("goal.button.all"), f"g:lst:{draft.goal.mentorship_id}")]]
     )
-    return END
+    return await s.reply(
+        key, next=END, markup=all_goals, name=pairing.display_name(draft.pairing.partner)
+    )
 
 
-async def discard(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    revision_id = int(callback_parts(update, 3)[2])
-    try:
-        whole = await run(context, lambda s: usecase.discard(s, revision_id=revision_id, user=user))
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, None)
-    key = N_("goal.discarded") if whole else N_("goal.discarded_version")
-    await say(update, t(user.language, key))
-    return END
+@goal_step
+async def discard(s: Step) -> State:
+    whole = await s.do(usecase.discard, revision_id=int(s.parts(3)[2]), user=s.person)
+    return await s.reply(N_("goal.discarded") if whole else N_("goal.discarded_version"), next=END)
 
 
-async def use_buttons(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "goal.use_buttons"))
+@goal_step
+async def use_buttons(s: Step) -> State:
+    return await s.reply(N_("goal.use_buttons"), next=None)
 
 
-async def cancel(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "goal.paused"))
-    return END
+@goal_step
+async def cancel(s: Step) -> State:
+    return await s.reply(N_("goal.paused"), next=END)
 
 
 # -- the mentor's answer ----------------------------------------------------------------------
 
 
-async def accept(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    revision_id = int(callback_parts(update, 3)[2])
-    try:
-        review = await run(
-            context,
-            lambda s: usecase.accept(s, revision_id=revision_id, user=user, now=now(context)),
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return
-    query = update.callback_query
+@step(explained=_values)
+async def accept(s: Step) -> State:
+    review = await s.do(usecase.accept, revision_id=int(s.parts(3)[2]), user=s.person, now=s.now)
+    query = s.update.callback_query
     assert query is not None and review.pairing.partner is not None
-    await query.answer(t(user.language, "goal.accepted_toast"))
+    await answer_button(s.update, s.t(N_("goal.accepted_toast")))
     await query.edit_message_reply_markup(None)
-    await say(
-        update,
-        t(user.language, "goal.you_accepted", name=pairing.display_name(review.pairing.partner)),
+    return await s.reply(
+        N_("goal.you_accepted"), next=None, name=pairing.display_name(review.pairing.partner)
     )
 
 
-async def ask_challenge(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    revision_id = int(callback_parts(update, 3)[2])
-    try:
-        review = await run(
-            context, lambda s: usecase.start_challenge(s, revision_id=revision_id, user=user)
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, COMMENT)
+@goal_step
+async def ask_challenge(s: Step) -> State:
+    review = await s.do(usecase.start_challenge, revision_id=int(s.parts(3)[2]), user=s.person)
     assert review.pairing.partner is not None
     name = pairing.display_name(review.pairing.partner)
-    await say(update, t(user.language, "goal.ask_challenge", name=name))
-    return COMMENT
+    return await s.reply(N_("goal.ask_challenge"), next=COMMENT, name=name)
 
 
-async def save_challenge(update: Update, context: Context) -> str | int | None:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    try:
-        review = await run(
-            context,
-            lambda s: usecase.challenge(s, user=user, comment=text, now=now(context)),
-        )
-    except Refused as refusal:
-        return await _refused_answer(update, context, user, refusal)
-    await remember_step(update, context, FLOW, None)
+@goal_step
+async def save_challenge(s: Step) -> State:
+    review = await s.do(usecase.challenge, user=s.person, comment=s.text, now=s.now)
     assert review.pairing.partner is not None
     name = pairing.display_name(review.pairing.partner)
-    await say(update, t(user.language, "goal.challenge_sent", name=name))
-    return END
+    return await s.reply(N_("goal.challenge_sent"), next=END, name=name)
 
 
 # -- looking at goals -----------------------------------------------------------------------
@@ -569,33 +441,28 @@ def _list_text(user: User, overview: usecase.Overview) -> tuple[str, list[list[t
     return "\n\n".join(lines), rows
 
 
-async def _show_list(update: Update, context: Context, user: User, mentorship_id: int) -> None:
-    try:
-        overview = await run(
-            context, lambda s: usecase.overview(s, mentorship_id=mentorship_id, user=user)
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return
-    await answer_button(update)
-    text, rows = _list_text(user, overview)
-    rows.append([(t(user.language, "goal.button.new"), f"g:new:{mentorship_id}")])
-    await say(update, text, raw_keyboard(rows))
+async def _show_list(s: Step, mentorship_id: int) -> State:
+    overview = await s.do(usecase.overview, mentorship_id=mentorship_id, user=s.person)
+    text, rows = _list_text(s.person, overview)
+    rows.append([(s.t(N_("goal.button.new")), f"g:new:{mentorship_id}")])
+    await s.say(text, raw_keyboard(rows))
+    return None
 
 
-async def show_list(update: Update, context: Context) -> None:
+@step(explained=_values)
+async def show_list(s: Step) -> State:
     """/goals: every goal of the current mentorship this person may see."""
-    user = await remember_user(update, context)
     seen = await choose.mentorship(
-        update, context, user, purpose="goals", states=rules.MENTORSHIP_STATES
+        s.update, s.context, s.person, purpose="goals", states=rules.MENTORSHIP_STATES
     )
     if seen is not None and seen.mentorship.id is not None:
-        await _show_list(update, context, user, seen.mentorship.id)
+        await _show_list(s, seen.mentorship.id)
+    return None
 
 
-async def list_button(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await _show_list(update, context, user, int(callback_parts(update, 3)[2]))
+@step(explained=_values)
+async def list_button(s: Step) -> State:
+    return await _show_list(s, int(s.parts(3)[2]))
 
 
 def _revision_lines(user: User, found: usecase.Detail, partner: str) -> list[str]:
@@ -716,37 +583,24 @@ def _detail_buttons(found: usecase.Detail) -> list[list[tuple[str, str]]]:
     return rows
 
 
-async def show(update: Update, context: Context) -> None:
+@step(explained=_values)
+async def show(s: Step) -> State:
     """One goal in full: every version, the mentor's answers and the progress."""
-    user = await remember_user(update, context)
-    goal_id = int(callback_parts(update, 3)[2])
-    try:
-        found = await run(context, lambda s: usecase.detail(s, goal_id=goal_id, user=user))
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return
-    await answer_button(update)
-    await say(update, _detail_text(user, found), keyboard(user.language, _detail_buttons(found)))
+    found = await s.do(usecase.detail, goal_id=int(s.parts(3)[2]), user=s.person)
+    await s.say(_detail_text(s.person, found), keyboard(s.language, _detail_buttons(found)))
+    return None
 
 
-async def share(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    _, action, goal_id = callback_parts(update, 3)
+@step(explained=_values)
+async def share(s: Step) -> State:
+    _, action, goal_id = s.parts(3)
     shared = action == "shr"
-    try:
-        _goal, seen = await run(
-            context,
-            lambda s: usecase.set_shared(
-                s, goal_id=int(goal_id), user=user, shared=shared, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return
-    await answer_button(update)
+    _goal, seen = await s.do(
+        usecase.set_shared, goal_id=int(goal_id), user=s.person, shared=shared, now=s.now
+    )
     assert seen.partner is not None
     key = N_("goal.shared") if shared else N_("goal.unshared")
-    await say(update, t(user.language, key, name=pairing.display_name(seen.partner)))
+    return await s.reply(key, next=None, name=pairing.display_name(seen.partner))
 
 
 # -- progress and closing --------------------------------------------------------------------
@@ -757,166 +611,94 @@ def _percent_rows(goal_id: int) -> list[list[tuple[str, str]]]:
     return [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
 
 
-async def _ask_percent(
-    update: Update, context: Context, user: User, goal: Goal, sent: GoalRevision | None
-) -> str:
+async def _ask_percent(s: Step, goal: Goal, sent: GoalRevision | None) -> State:
     assert goal.id is not None
-    await remember_step(update, context, FLOW, PERCENT)
     rows = _percent_rows(goal.id)
-    rows.append([(t(user.language, "goal.button.step"), f"g:pct:{goal.id}:k")])
-    await say(
-        update,
-        t(
-            user.language,
-            "goal.ask_percent",
-            goal=usecase.headline(sent),
-            bar=rules.progress_bar(goal.progress_percent),
-        ),
-        raw_keyboard(rows),
+    rows.append([(s.t(N_("goal.button.step")), f"g:pct:{goal.id}:k")])
+    bar = rules.progress_bar(goal.progress_percent)
+    return await s.reply(
+        N_("goal.ask_percent"),
+        next=PERCENT,
+        markup=raw_keyboard(rows),
+        goal=usecase.headline(sent),
+        bar=bar,
     )
-    return PERCENT
 
 
-async def ask_progress(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    goal_id = int(callback_parts(update, 3)[2])
-    try:
-        goal, sent = await run(
-            context, lambda s: usecase.start_progress(s, goal_id=goal_id, user=user)
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    return await _ask_percent(update, context, user, goal, sent)
+@goal_step
+async def ask_progress(s: Step) -> State:
+    goal, sent = await s.do(usecase.start_progress, goal_id=int(s.parts(3)[2]), user=s.person)
+    return await _ask_percent(s, goal, sent)
 
 
-async def progress_command(update: Update, context: Context) -> str | int:
+@goal_step
+async def progress_command(s: Step) -> State:
     """/progress: the one goal under way, or a choice among them."""
-    user = await remember_user(update, context)
     seen = await choose.mentorship(
-        update, context, user, purpose="progress", states=rules.MENTORSHIP_STATES
+        s.update, s.context, s.person, purpose="progress", states=rules.MENTORSHIP_STATES
     )
     if seen is None or seen.mentorship.id is None:
         return END
-    mentorship_id = seen.mentorship.id
-    try:
-        found = await run(
-            context, lambda s: usecase.in_progress(s, mentorship_id=mentorship_id, user=user)
-        )
-        if len(found) == 1:
-            goal_id = found[0][0].id or 0
-            goal, sent = await run(
-                context, lambda s: usecase.start_progress(s, goal_id=goal_id, user=user)
-            )
-            return await _ask_percent(update, context, user, goal, sent)
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
+    found = await s.do(usecase.in_progress, mentorship_id=seen.mentorship.id, user=s.person)
+    if len(found) == 1:
+        goal_id = found[0][0].id or 0
+        goal, sent = await s.do(usecase.start_progress, goal_id=goal_id, user=s.person)
+        return await _ask_percent(s, goal, sent)
     if not found:
-        await say(update, t(user.language, "goal.none_in_progress"))
-        return END
+        return await s.reply(N_("goal.none_in_progress"), next=END)
     rows = [[(usecase.headline(sent, 40), f"g:prog:{goal.id}")] for goal, sent in found]
-    await say(update, t(user.language, "goal.which_progress"), raw_keyboard(rows))
+    await s.goto(END)
+    await s.say(s.t(N_("goal.which_progress")), raw_keyboard(rows))
     return END
 
 
-async def _recorded(update: Update, context: Context, user: User, bar: str) -> str:
-    await remember_step(update, context, FLOW, NOTE)
-    await say(
-        update,
-        t(user.language, "goal.progress_saved", bar=bar),
-        keyboard(user.language, [[(N_("goal.button.skip"), "g:skip")]]),
-    )
-    return NOTE
+async def _recorded(s: Step, goal: Goal) -> State:
+    skip = keyboard(s.language, [[(N_("goal.button.skip"), "g:skip")]])
+    bar = rules.progress_bar(goal.progress_percent)
+    return await s.reply(N_("goal.progress_saved"), next=NOTE, markup=skip, bar=bar)
 
 
-async def percent_button(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    _, _, goal_id, value = callback_parts(update, 4)
+@goal_step
+async def percent_button(s: Step) -> State:
+    _, _, goal_id, value = s.parts(4)
     percent = None if value == "k" else int(value)
-    try:
-        goal, _row = await run(
-            context,
-            lambda s: usecase.record_progress(
-                s, goal_id=int(goal_id), user=user, percent=percent, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    return await _recorded(update, context, user, rules.progress_bar(goal.progress_percent))
+    goal, _row = await s.do(
+        usecase.record_progress, goal_id=int(goal_id), user=s.person, percent=percent, now=s.now
+    )
+    return await _recorded(s, goal)
 
 
-async def percent_typed(update: Update, context: Context) -> str | int | None:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    try:
-        goal, _row = await run(
-            context,
-            lambda s: usecase.record_typed_progress(s, user=user, text=text, now=now(context)),
-        )
-    except Refused as refusal:
-        return await _refused_answer(update, context, user, refusal)
-    return await _recorded(update, context, user, rules.progress_bar(goal.progress_percent))
+@goal_step
+async def percent_typed(s: Step) -> State:
+    goal, _row = await s.do(usecase.record_typed_progress, user=s.person, text=s.text, now=s.now)
+    return await _recorded(s, goal)
 
 
-async def save_note(update: Update, context: Context) -> str | int | None:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    try:
-        await run(context, lambda s: usecase.add_note(s, user=user, note=text))
-    except Refused as refusal:
-        return await _refused_answer(update, context, user, refusal)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "goal.note_saved"))
-    return END
+@goal_step
+async def save_note(s: Step) -> State:
+    await s.do(usecase.add_note, user=s.person, note=s.text)
+    return await s.reply(N_("goal.note_saved"), next=END)
 
 
-async def skip_note(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await answer_button(update)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "goal.note_skipped"))
-    return END
+@goal_step
+async def skip_note(s: Step) -> State:
+    return await s.reply(N_("goal.note_skipped"), next=END)
 
 
-async def ask_close(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    _, action, goal_id = callback_parts(update, 3)
+@goal_step
+async def ask_close(s: Step) -> State:
+    _, action, goal_id = s.parts(3)
     outcome = GoalState.ACHIEVED if action == "ach" else GoalState.DROPPED
-    try:
-        await run(context, lambda s: usecase.start_close(s, goal_id=int(goal_id), user=user))
-    except Refused as refusal:
-        await _explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, REASON[outcome])
-    await say(update, t(user.language, ASK_REASON[outcome]))
-    return REASON[outcome]
+    await s.do(usecase.start_close, goal_id=int(goal_id), user=s.person)
+    return await s.reply(ASK_REASON[outcome], next=REASON[outcome])
 
 
-def closing(outcome: GoalState) -> object:
-    async def save_reason(update: Update, context: Context) -> str | int | None:
-        user = await remember_user(update, context)
-        text = message_of(update).text or ""
-        try:
-            goal = await run(
-                context,
-                lambda s: usecase.close(
-                    s, user=user, outcome=outcome, reason=text, now=now(context)
-                ),
-            )
-        except Refused as refusal:
-            return await _refused_answer(update, context, user, refusal)
-        await remember_step(update, context, FLOW, None)
-        await say(
-            update,
-            t(user.language, CLOSED_TEXT[outcome]),
-            keyboard(user.language, [[(N_("goal.button.all"), f"g:lst:{goal.mentorship_id}")]]),
-        )
-        return END
+def closing(outcome: GoalState) -> Callback:
+    @goal_step
+    async def save_reason(s: Step) -> State:
+        goal = await s.do(usecase.close, user=s.person, outcome=outcome, reason=s.text, now=s.now)
+        all_goals = keyboard(s.language, [[(N_("goal.button.all"), f"g:lst:{goal.mentorship_id}")]])
+        return await s.reply(CLOSED_TEXT[outcome], next=END, markup=all_goals)
 
     return save_reason
 
@@ -1023,8 +805,7 @@ def conversation() -> ConversationHandler[Context]:
         CallbackQueryHandler(percent_button, pattern=r"^g:pct:\d+:(\d{1,3}|k)$"),
     ]
     states: dict[object, list[BaseHandler]] = {
-        field: [*anywhere, MessageHandler(text, typed(field))]  # type: ignore[arg-type]
-        for field in rules.SMART_STEPS
+        field: [*anywhere, MessageHandler(text, typed(field))] for field in rules.SMART_STEPS
     }
     states[REVIEW] = [*anywhere, MessageHandler(text, use_buttons)]
     states[COMMENT] = [MessageHandler(text, save_challenge)]
@@ -1035,7 +816,7 @@ def conversation() -> ConversationHandler[Context]:
         MessageHandler(text, save_note),
     ]
     for outcome, state in REASON.items():
-        states[state] = [MessageHandler(text, closing(outcome))]  # type: ignore[arg-type]
+        states[state] = [MessageHandler(text, closing(outcome))]
     return ConversationHandler(
         entry_points=[
             CommandHandler("goal", start, filters=private),
@@ -1052,12 +833,12 @@ def conversation() -> ConversationHandler[Context]:
         states=states,
         fallbacks=[CommandHandler("cancel", cancel)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )
 
 
-def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:
+def handlers() -> list[BaseHandler[Update, Context, Any]]:
     return [
         CommandHandler("goals", show_list, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(show_list, pattern=choose.pick_pattern("goals")),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import services
 from bot.commands import menu
-from bot.i18n import escape, t
-from conversations.common import Context, message_of, remember_user
+from bot.i18n import N_, escape, t
+from conversations.common import Context
+from conversations.step import State, Step, step
 
 
 def support_text(language: str, coordinator_contact: str) -> str:
@@ -26,17 +26,18 @@ def command_list(language: str) -> str:
     return "\n".join(lines)
 
 
-async def show_help(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    settings = services.of(context).settings
+@step()
+async def show_help(s: Step) -> State:
+    settings = services.of(s.context).settings
     text = "\n\n".join(
         [
-            t(user.language, "help.intro"),
-            command_list(user.language),
-            support_text(user.language, settings.coordinator_contact),
+            s.t(N_("help.intro")),
+            command_list(s.language),
+            support_text(s.language, settings.coordinator_contact),
         ]
     )
-    await message_of(update).reply_text(text)
+    await s.say(text)
+    return None
 
 
 def handlers() -> list[CommandHandler[Context, None]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -14,208 +13,136 @@ from telegram.ext import (
 from bot import scheduler
 from bot.domain.mentorship import IntroDecision
 from bot.i18n import N_, t
-from bot.usecases import Refused, intro, pairing
+from bot.usecases import intro, pairing
 from conversations import choose
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    message_of,
-    now,
-    remember_step,
-    remember_user,
-    run,
-    say,
-)
+from conversations.common import Context, keyboard
+from conversations.step import END, State, Step, step
 from storage import mentorships
 from storage.models import MentorshipState
 
 FLOW = "intro"
 AREAS, REASON = "areas", "reason"
 IN_INTRO = frozenset({MentorshipState.INTRO})
-END = ConversationHandler.END
 
 
-async def _intro_mentorship(update: Update, context: Context, purpose: str) -> int | None:
-    user = await remember_user(update, context)
-    query = update.callback_query
+async def _intro_mentorship(s: Step, purpose: str) -> int | None:
+    """The mentorship an `intro:` button names (made the current one), or the one meant."""
+    query = s.update.callback_query
     if query is not None and query.data and query.data.startswith("intro:"):
         mentorship_id = int(query.data.rsplit(":", 1)[1])
-        try:
-            await run(
-                context,
-                lambda s: pairing.choose_current(s, user=user, mentorship_id=mentorship_id),
-            )
-        except Refused as refusal:
-            await explain(update, user, refusal)
-            return None
+        await s.do(pairing.choose_current, user=s.person, mentorship_id=mentorship_id)
         return mentorship_id
-    seen = await choose.mentorship(update, context, user, purpose=purpose, states=IN_INTRO)
+    seen = await choose.mentorship(s.update, s.context, s.person, purpose=purpose, states=IN_INTRO)
     return seen.mentorship.id if seen else None
 
 
-async def ask_areas(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    mentorship_id = await _intro_mentorship(update, context, "areas")
+@step(FLOW)
+async def ask_areas(s: Step) -> State:
+    mentorship_id = await _intro_mentorship(s, "areas")
     if mentorship_id is None:
-        return ConversationHandler.END
-    try:
-        await run(context, lambda s: intro.start_areas(s, mentorship_id=mentorship_id, user=user))
-    except Refused as refusal:
-        await explain(update, user, refusal)
         return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, AREAS)
-    await say(update, t(user.language, "intro.ask_areas"))
-    return AREAS
+    await s.do(intro.start_areas, mentorship_id=mentorship_id, user=s.person)
+    return await s.reply(N_("intro.ask_areas"), next=AREAS)
 
 
-async def save_areas(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    mentorship_id = user.current_mentorship_id or 0
-    try:
-        seen = await run(
-            context,
-            lambda s: intro.save_areas(
-                s, mentorship_id=mentorship_id, user=user, text=text, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return AREAS if refusal.key in {"intro.areas_empty", "intro.areas_too_long"} else END
-    await remember_step(update, context, FLOW, None)
-    assert seen.partner is not None
-    await say(
-        update, t(user.language, "intro.areas_saved", name=pairing.display_name(seen.partner))
+@step(FLOW)
+async def save_areas(s: Step) -> State:
+    seen = await s.do(
+        intro.save_areas,
+        mentorship_id=s.person.current_mentorship_id or 0,
+        user=s.person,
+        text=s.text,
+        now=s.now,
     )
-    return ConversationHandler.END
+    assert seen.partner is not None
+    return await s.reply(N_("intro.areas_saved"), next=END, name=pairing.display_name(seen.partner))
 
 
-async def decide_continue(update: Update, context: Context) -> None:
-    await _decide(update, context, IntroDecision.CONTINUE)
-
-
-async def decide_stop(update: Update, context: Context) -> str | int:
-    return await _decide(update, context, IntroDecision.STOP)
-
-
-async def _decide(update: Update, context: Context, decision: str) -> str | int:
-    user = await remember_user(update, context)
-    mentorship_id = await _intro_mentorship(update, context, "decide")
+async def _decide(s: Step, decision: str) -> State:
+    mentorship_id = await _intro_mentorship(s, "decide")
     if mentorship_id is None:
         return END
-    try:
-        outcome = await run(
-            context,
-            lambda s: intro.decide(
-                s, mentorship_id=mentorship_id, user=user, decision=decision, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
+    outcome = await s.do(
+        intro.decide, mentorship_id=mentorship_id, user=s.person, decision=decision, now=s.now
+    )
     if decision == IntroDecision.STOP:
-        await remember_step(update, context, FLOW, REASON)
-        await say(
-            update,
-            t(user.language, "intro.you_stopped"),
-            keyboard(user.language, [[(N_("intro.button.skip_reason"), "intro:skip")]]),
-        )
-        return REASON
+        skip = keyboard(s.language, [[(N_("intro.button.skip_reason"), "intro:skip")]])
+        return await s.reply(N_("intro.you_stopped"), next=REASON, markup=skip)
     key = (
         N_("intro.you_continue_both") if outcome.both_continue else N_("intro.you_continue_waiting")
     )
-    await say(update, t(user.language, key))
-    return END
+    return await s.reply(key, next=END)
 
 
-async def ask_decision(update: Update, context: Context) -> None:
+@step()
+async def decide_continue(s: Step) -> State:
+    await _decide(s, IntroDecision.CONTINUE)
+    return None
+
+
+@step(FLOW)
+async def decide_stop(s: Step) -> State:
+    return await _decide(s, IntroDecision.STOP)
+
+
+@step()
+async def ask_decision(s: Step) -> State:
     """/decide: the two buttons for the current mentorship in its intro phase."""
-    user = await remember_user(update, context)
-    mentorship_id = await _intro_mentorship(update, context, "decide")
+    mentorship_id = await _intro_mentorship(s, "decide")
     if mentorship_id is None:
-        return
-    await say(
-        update,
-        t(user.language, "intro.ask_decision"),
-        keyboard(
-            user.language,
-            [
-                [
-                    (N_("intro.button.continue"), f"intro:yes:{mentorship_id}"),
-                    (N_("intro.button.stop"), f"intro:no:{mentorship_id}"),
-                ]
-            ],
-        ),
+        return None
+    buttons = [
+        [
+            (N_("intro.button.continue"), f"intro:yes:{mentorship_id}"),
+            (N_("intro.button.stop"), f"intro:no:{mentorship_id}"),
+        ]
+    ]
+    return await s.reply(N_("intro.ask_decision"), next=None, markup=keyboard(s.language, buttons))
+
+
+@step(FLOW)
+async def save_reason(s: Step) -> State:
+    await s.do(
+        intro.save_private_reason,
+        mentorship_id=s.person.current_mentorship_id or 0,
+        user=s.person,
+        reason=s.text,
     )
+    return await s.reply(N_("intro.reason_saved"), next=END)
 
 
-async def save_reason(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    mentorship_id = user.current_mentorship_id or 0
-    try:
-        await run(
-            context,
-            lambda s: intro.save_private_reason(
-                s, mentorship_id=mentorship_id, user=user, reason=text
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "intro.reason_saved"))
-    return END
+@step(FLOW)
+async def skip_reason(s: Step) -> State:
+    return await s.reply(N_("intro.reason_skipped"), next=END)
 
 
-async def skip_reason(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await answer_button(update)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "intro.reason_skipped"))
-    return END
-
-
-async def agree(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    query = update.callback_query
+@step()
+async def agree(s: Step) -> State:
+    query = s.update.callback_query
     if query is not None and query.data and query.data.startswith("conf:yes:"):
-        mentorship_id: int | None = int(callback_parts(update, 3)[2])
+        mentorship_id: int | None = int(s.parts(3)[2])
     else:
-        seen = await choose.mentorship(update, context, user, purpose="agree", states=IN_INTRO)
+        seen = await choose.mentorship(
+            s.update, s.context, s.person, purpose="agree", states=IN_INTRO
+        )
         mentorship_id = seen.mentorship.id if seen else None
     if mentorship_id is None:
-        return
-    try:
-        both = await run(
-            context,
-            lambda s: intro.agree_confidentiality(
-                s, mentorship_id=mentorship_id, user=user, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
+        return None
+    both = await s.do(
+        intro.agree_confidentiality, mentorship_id=mentorship_id, user=s.person, now=s.now
+    )
     key = N_("intro.confidentiality_both") if both else N_("intro.confidentiality_waiting")
-    await say(update, t(user.language, key))
+    return await s.reply(key, next=None)
 
 
-async def cancel(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "common.cancelled"))
-    return END
+@step(FLOW)
+async def cancel(s: Step) -> State:
+    return await s.reply(N_("common.cancelled"), next=END)
 
 
-async def text_needed(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(update, t(user.language, "common.text_please"))
+@step(FLOW)
+async def text_needed(s: Step) -> State:
+    return await s.reply(N_("common.text_please"), next=None)
 
 
 async def remind_undecided(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
@@ -268,7 +195,7 @@ def conversation() -> ConversationHandler[Context]:
         },
         fallbacks=[CommandHandler("cancel", cancel)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )
 

@@ -3,7 +3,6 @@ the agenda prompt, the mentor's preparation and the evaluation afterwards."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,43 +19,18 @@ from telegram.ext import (
 
 from bot import services
 from bot.domain import meetings as rules
-from bot.domain.when import WhenError, parse_when
 from bot.i18n import N_, short_moment, t
-from bot.usecases import Refused, pairing
 from bot.usecases import meetings as usecase
+from bot.usecases import pairing
 from conversations import choose
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    message_of,
-    now,
-    raw_keyboard,
-    remember_step,
-    remember_user,
-    run,
-    say,
-    use_buttons,
-)
-from storage import meetings as store
-from storage.models import MentorshipState, User
+from conversations.common import Context, answer_button, keyboard, raw_keyboard, use_buttons
+from conversations.step import END, Callback, State, Step, step
+from storage.models import Meeting, MentorshipState, User
 
 FLOW = "meetings"
 WHEN, LENGTH, PLACE, NEW_TIME, AGENDA = "when", "length", "place", "new_time", "agenda"
 USEFUL, NEXT_STEPS, RATING = "eval_useful", "eval_next", "eval_rating"
-END = ConversationHandler.END
 BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
-
-WHEN_PROBLEMS = (
-    N_("meetings.when.empty"),
-    N_("meetings.when.no_date"),
-    N_("meetings.when.no_time"),
-    N_("meetings.when.bad_date"),
-    N_("meetings.when.bad_time"),
-    N_("meetings.when.in_past"),
-)
 
 
 def zone_of(user: User) -> ZoneInfo:
@@ -101,265 +75,143 @@ def _suggested_slots(user: User, moment: datetime) -> list[list[tuple[str, str]]
 # -- booking ------------------------------------------------------------------------------
 
 
-async def book(update: Update, context: Context) -> str | int:
+@step(FLOW)
+async def book(s: Step) -> State:
     """/book: the adept proposes a meeting; the mentor confirms."""
-    user = await remember_user(update, context)
-    seen = await choose.mentorship(update, context, user, purpose="book", states=BOOKABLE)
+    seen = await choose.mentorship(s.update, s.context, s.person, purpose="book", states=BOOKABLE)
     if seen is None or seen.mentorship.id is None:
         return END
-    mentorship_id = seen.mentorship.id
-    try:
-        await run(
-            context,
-            lambda s: usecase.draft(s, mentorship_id=mentorship_id, user=user, now=now(context)),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, WHEN)
-    await say(
-        update,
-        t(user.language, "meetings.ask_when"),
-        raw_keyboard(_suggested_slots(user, now(context))),
-    )
-    return WHEN
+    await s.do(usecase.draft, mentorship_id=seen.mentorship.id, user=s.person, now=s.now)
+    slots = raw_keyboard(_suggested_slots(s.person, s.now))
+    return await s.reply(N_("meetings.ask_when"), next=WHEN, markup=slots)
 
 
-async def _after_time(update: Update, context: Context, user: User, starts_at: datetime) -> str:
-    try:
-        meeting = await run(
-            context,
-            lambda s: usecase.set_time(s, user=user, starts_at=starts_at, now=now(context)),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return WHEN
-    await remember_step(update, context, FLOW, LENGTH)
+async def _ask_length(s: Step, meeting: Meeting) -> State:
     rows = [
-        [(t(user.language, "meetings.minutes", n=m), f"m:len:{m}") for m in rules.DURATIONS[:3]],
-        [(t(user.language, "meetings.minutes", n=m), f"m:len:{m}") for m in rules.DURATIONS[3:]],
+        [(s.t(N_("meetings.minutes"), n=m), f"m:len:{m}") for m in rules.DURATIONS[:3]],
+        [(s.t(N_("meetings.minutes"), n=m), f"m:len:{m}") for m in rules.DURATIONS[3:]],
     ]
-    await say(
-        update,
-        t(
-            user.language,
-            "meetings.ask_length",
-            when=local(user, meeting.starts_at),
-            n=meeting.duration_minutes,
-        ),
-        raw_keyboard(rows),
+    return await s.reply(
+        N_("meetings.ask_length"),
+        next=LENGTH,
+        markup=raw_keyboard(rows),
+        when=local(s.person, meeting.starts_at),
+        n=meeting.duration_minutes,
     )
-    return LENGTH
 
 
-async def typed_time(update: Update, context: Context) -> str:
-    user = await remember_user(update, context)
-    try:
-        starts_at = parse_when(message_of(update).text or "", now=now(context), zone=zone_of(user))
-    except WhenError as problem:
-        await say(update, t(user.language, f"meetings.when.{problem.reason}"))
-        return WHEN
-    return await _after_time(update, context, user, starts_at)
+@step(FLOW)
+async def typed_time(s: Step) -> State:
+    meeting = await s.do(usecase.set_typed_time, user=s.person, text=s.text, now=s.now)
+    return await _ask_length(s, meeting)
 
 
-async def picked_time(update: Update, context: Context) -> str:
-    user = await remember_user(update, context)
-    stamp = callback_parts(update, 3)[2]
-    await answer_button(update)
-    try:
-        starts_at = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=zone_of(user))
-    except ValueError:
-        await explain(update, user, Refused("common.stale_button"))
-        return WHEN
-    return await _after_time(update, context, user, starts_at)
+@step(FLOW)
+async def picked_time(s: Step) -> State:
+    stamp = s.parts(3)[2]
+    meeting = await s.do(usecase.set_picked_time, user=s.person, stamp=stamp, now=s.now)
+    return await _ask_length(s, meeting)
 
 
-async def picked_length(update: Update, context: Context) -> str:
-    user = await remember_user(update, context)
-    minutes = int(callback_parts(update, 3)[2])
-    try:
-        await run(
-            context,
-            lambda s: usecase.set_length(s, user=user, minutes=minutes, now=now(context)),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return LENGTH
-    await answer_button(update)
-    await remember_step(update, context, FLOW, PLACE)
-    await say(
-        update,
-        t(user.language, "meetings.ask_place"),
-        keyboard(
-            user.language,
+@step(FLOW)
+async def picked_length(s: Step) -> State:
+    minutes = int(s.parts(3)[2])
+    await s.do(usecase.set_length, user=s.person, minutes=minutes, now=s.now)
+    places = keyboard(
+        s.language,
+        [
             [
-                [
-                    (N_("meetings.button.video"), "m:pl:video"),
-                    (N_("meetings.button.no_place"), "m:pl:none"),
-                ]
-            ],
-        ),
+                (N_("meetings.button.video"), "m:pl:video"),
+                (N_("meetings.button.no_place"), "m:pl:none"),
+            ]
+        ],
     )
-    return PLACE
+    return await s.reply(N_("meetings.ask_place"), next=PLACE, markup=places)
 
 
-async def _finish_booking(
-    update: Update, context: Context, user: User, place: str | None
-) -> str | int:
-    try:
-        found = await run(
-            context, lambda s: usecase.book(s, user=user, place=place, now=now(context))
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return PLACE if refusal.key == "meetings.place_too_long" else END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, None)
-    await say(
-        update,
-        t(
-            user.language,
-            "meetings.booked",
-            name=pairing.display_name(found.mentor),
-            when=local(user, found.meeting.starts_at),
-        ),
+async def _finish_booking(s: Step, place: str | None) -> State:
+    found = await s.do(usecase.book, user=s.person, place=place, now=s.now)
+    return await s.reply(
+        N_("meetings.booked"),
+        next=END,
+        name=pairing.display_name(found.mentor),
+        when=local(s.person, found.meeting.starts_at),
     )
-    return END
 
 
-async def typed_place(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    return await _finish_booking(update, context, user, message_of(update).text or "")
+@step(FLOW)
+async def typed_place(s: Step) -> State:
+    return await _finish_booking(s, s.text)
 
 
-async def picked_place(update: Update, context: Context) -> str | int:
-    choice = callback_parts(update, 3)[2]
-    user = await remember_user(update, context)
-    place = t(user.language, "meetings.video_call") if choice == "video" else None
-    return await _finish_booking(update, context, user, place)
+@step(FLOW)
+async def picked_place(s: Step) -> State:
+    choice = s.parts(3)[2]
+    return await _finish_booking(s, s.t(N_("meetings.video_call")) if choice == "video" else None)
 
 
 # -- answering a proposed time, moving, cancelling -------------------------------------------
 
 
-async def confirm(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    _, _, meeting_id, sequence = callback_parts(update, 4)
-    offsets = [timedelta(hours=h) for h in services.of(context).settings.reminder_hours]
-    try:
-        await run(
-            context,
-            lambda s: usecase.confirm(
-                s,
-                meeting_id=int(meeting_id),
-                sequence=int(sequence),
-                user=user,
-                now=now(context),
-                reminder_offsets=offsets,
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    query = update.callback_query
+@step()
+async def confirm(s: Step) -> State:
+    _, _, meeting_id, sequence = s.parts(4)
+    offsets = [timedelta(hours=h) for h in services.of(s.context).settings.reminder_hours]
+    await s.do(
+        usecase.confirm,
+        meeting_id=int(meeting_id),
+        sequence=int(sequence),
+        user=s.person,
+        now=s.now,
+        reminder_offsets=offsets,
+    )
+    query = s.update.callback_query
     assert query is not None
-    await query.answer(t(user.language, "meetings.confirmed_toast"))
+    await answer_button(s.update, s.t(N_("meetings.confirmed_toast")))
     await query.edit_message_reply_markup(None)
+    return None
 
 
-async def ask_new_time(update: Update, context: Context) -> str | int:
+@step(FLOW)
+async def ask_new_time(s: Step) -> State:
     """ "Propose another time" or "Move": ask for the new time."""
-    user = await remember_user(update, context)
-    meeting_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(context, lambda s: usecase.focus(s, meeting_id=meeting_id, user=user))
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, NEW_TIME)
-    await say(update, t(user.language, "meetings.ask_new_time"))
-    return NEW_TIME
+    await s.do(usecase.focus, meeting_id=int(s.parts(3)[2]), user=s.person)
+    return await s.reply(N_("meetings.ask_new_time"), next=NEW_TIME)
 
 
-async def typed_new_time(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    try:
-        starts_at = parse_when(message_of(update).text or "", now=now(context), zone=zone_of(user))
-    except WhenError as problem:
-        await say(update, t(user.language, f"meetings.when.{problem.reason}"))
-        return NEW_TIME
-    meeting_id = user.focus_meeting_id or 0
-    try:
-        found = await run(
-            context,
-            lambda s: usecase.propose_time(
-                s, meeting_id=meeting_id, user=user, starts_at=starts_at, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return NEW_TIME if refusal.key in {"meetings.overlap", "meetings.when.in_past"} else END
-    await remember_step(update, context, FLOW, None)
+@step(FLOW)
+async def typed_new_time(s: Step) -> State:
+    found = await s.do(usecase.propose_typed_time, user=s.person, text=s.text, now=s.now)
     assert found.pairing.partner is not None
-    await say(
-        update,
-        t(
-            user.language,
-            "meetings.proposed",
-            name=pairing.display_name(found.pairing.partner),
-            when=local(user, starts_at),
-        ),
+    return await s.reply(
+        N_("meetings.proposed"),
+        next=END,
+        name=pairing.display_name(found.pairing.partner),
+        when=local(s.person, found.meeting.starts_at),
     )
-    return END
 
 
-async def cancel_meeting(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    meeting_id = int(callback_parts(update, 3)[2])
-    try:
-        found = await run(
-            context, lambda s: usecase.cancel(s, meeting_id=meeting_id, user=user, now=now(context))
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
+@step()
+async def cancel_meeting(s: Step) -> State:
+    found = await s.do(usecase.cancel, meeting_id=int(s.parts(3)[2]), user=s.person, now=s.now)
     assert found.pairing.partner is not None
-    await say(
-        update,
-        t(
-            user.language,
-            "meetings.cancelled_by_you",
-            name=pairing.display_name(found.pairing.partner),
-            when=local(user, found.meeting.starts_at),
-        ),
+    return await s.reply(
+        N_("meetings.cancelled_by_you"),
+        next=None,
+        name=pairing.display_name(found.pairing.partner),
+        when=local(s.person, found.meeting.starts_at),
     )
 
 
-async def overview(update: Update, context: Context) -> None:
-    """/meetings: what is coming, with Move and Cancel, and the mentor's hours this month."""
-    user = await remember_user(update, context)
-    seen = await choose.mentorship(update, context, user, purpose="meetings", states=BOOKABLE)
-    if seen is None or seen.mentorship.id is None or seen.partner is None:
-        return
-    mentorship_id, partner = seen.mentorship.id, seen.partner
-    moment = now(context)
-    upcoming = await run(
-        context, lambda s: store.upcoming(s, mentorship_id=mentorship_id, now=moment)
-    )
-    budget = await run(
-        context,
-        lambda s: usecase.time_budget(
-            s, mentorship_id=mentorship_id, zone=zone_of(user), now=moment
-        ),
-    )
-    lines = [t(user.language, "meetings.overview_title", name=pairing.display_name(partner))]
-    if not upcoming:
-        lines.append(t(user.language, "meetings.none_upcoming"))
+def _overview_text(
+    user: User, partner: User, found: usecase.Overview, *, mentor: bool
+) -> tuple[str, list[list[tuple[str, str]]]]:
+    language = user.language
+    lines = [t(language, "meetings.overview_title", name=pairing.display_name(partner))]
+    if not found.upcoming:
+        lines.append(t(language, "meetings.none_upcoming"))
     rows: list[list[tuple[str, str]]] = []
-    for meeting in upcoming:
+    for meeting in found.upcoming:
         state_key = (
             N_("meetings.state.confirmed")
             if meeting.state == "confirmed"
@@ -367,134 +219,102 @@ async def overview(update: Update, context: Context) -> None:
         )
         lines.append(
             t(
-                user.language,
+                language,
                 "meetings.overview_line",
-                when=when_text(user.language, user, partner, meeting.starts_at),
+                when=when_text(language, user, partner, meeting.starts_at),
                 n=meeting.duration_minutes,
-                state=t(user.language, state_key),
+                state=t(language, state_key),
                 place=meeting.place or "—",
             )
         )
-        label = short_moment(local(user, meeting.starts_at), user.language)
+        label = short_moment(local(user, meeting.starts_at), language)
         rows.append(
             [
-                (t(user.language, "meetings.button.move", when=label), f"m:mv:{meeting.id}"),
-                (t(user.language, "meetings.button.cancel", when=label), f"m:x:{meeting.id}"),
+                (t(language, "meetings.button.move", when=label), f"m:mv:{meeting.id}"),
+                (t(language, "meetings.button.cancel", when=label), f"m:x:{meeting.id}"),
             ]
         )
-    if seen.me.role == "mentor":
+    if mentor:
+        budget = found.budget
         lines.append(
             t(
-                user.language,
+                language,
                 "meetings.budget",
                 hours=f"{budget.hours:.1f}",
                 budget=budget.budget if budget.budget is not None else "—",
             )
         )
-    await say(update, "\n\n".join(lines), raw_keyboard(rows) if rows else None)
+    return "\n\n".join(lines), rows
+
+
+@step()
+async def overview(s: Step) -> State:
+    """/meetings: what is coming, with Move and Cancel, and the mentor's hours this month."""
+    seen = await choose.mentorship(
+        s.update, s.context, s.person, purpose="meetings", states=BOOKABLE
+    )
+    if seen is None or seen.mentorship.id is None or seen.partner is None:
+        return None
+    found = await s.do(
+        usecase.overview, mentorship_id=seen.mentorship.id, zone=zone_of(s.person), now=s.now
+    )
+    text, rows = _overview_text(s.person, seen.partner, found, mentor=seen.me.role == "mentor")
+    await s.say(text, raw_keyboard(rows) if rows else None)
+    return None
 
 
 # -- agenda and evaluation -----------------------------------------------------------------
 
 
-async def ask_agenda(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    meeting_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(context, lambda s: usecase.start_agenda(s, meeting_id=meeting_id, user=user))
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, AGENDA)
-    await say(update, t(user.language, "meetings.ask_agenda"))
-    return AGENDA
+@step(FLOW)
+async def ask_agenda(s: Step) -> State:
+    await s.do(usecase.start_agenda, meeting_id=int(s.parts(3)[2]), user=s.person)
+    return await s.reply(N_("meetings.ask_agenda"), next=AGENDA)
 
 
-async def typed_agenda(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    meeting_id = user.focus_meeting_id or 0
-    try:
-        found = await run(
-            context,
-            lambda s: usecase.save_agenda(
-                s, meeting_id=meeting_id, user=user, text=text, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return AGENDA if refusal.key in {"meetings.agenda_empty", "meetings.too_long"} else END
-    await remember_step(update, context, FLOW, None)
-    await say(
-        update, t(user.language, "meetings.agenda_saved", name=pairing.display_name(found.mentor))
+@step(FLOW)
+async def typed_agenda(s: Step) -> State:
+    found = await s.do(
+        usecase.save_agenda,
+        meeting_id=s.person.focus_meeting_id or 0,
+        user=s.person,
+        text=s.text,
+        now=s.now,
     )
-    return END
+    return await s.reply(
+        N_("meetings.agenda_saved"), next=END, name=pairing.display_name(found.mentor)
+    )
 
 
-async def start_evaluation(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    meeting_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(
-            context,
-            lambda s: usecase.start_evaluation(
-                s, meeting_id=meeting_id, user=user, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return END
-    await answer_button(update)
-    await remember_step(update, context, FLOW, USEFUL)
-    await say(update, t(user.language, "meetings.eval.useful"))
-    return USEFUL
+@step(FLOW)
+async def start_evaluation(s: Step) -> State:
+    meeting_id = int(s.parts(3)[2])
+    await s.do(usecase.start_evaluation, meeting_id=meeting_id, user=s.person, now=s.now)
+    return await s.reply(N_("meetings.eval.useful"), next=USEFUL)
 
 
-def _evaluation_step(
-    field: str, next_state: str | None, question: str | None
-) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
-    async def step(update: Update, context: Context) -> str | int:
-        user = await remember_user(update, context)
-        query = update.callback_query
-        value = callback_parts(update, 3)[2] if query else (message_of(update).text or "")
-        current = RATING if field == "rating" else USEFUL if field == "useful" else NEXT_STEPS
-        try:
-            await run(
-                context,
-                lambda s: usecase.answer_evaluation(
-                    s, user=user, field=field, value=value, now=now(context)
-                ),
-            )
-        except Refused as refusal:
-            await explain(update, user, refusal)
-            return current if refusal.key != "common.stale_button" else END
-        await answer_button(update)
-        await remember_step(update, context, FLOW, next_state)
+def _evaluation_step(field: str, next_state: str | None, question: str | None) -> Callback:
+    """One answer of the evaluation (typed, or the rating button), then the next question."""
+
+    @step(FLOW)
+    async def answer(s: Step) -> State:
+        value = s.parts(3)[2] if s.update.callback_query else s.text
+        await s.do(usecase.answer_evaluation, user=s.person, field=field, value=value, now=s.now)
         if next_state is None:
-            await say(
-                update,
-                t(user.language, "meetings.eval.thanks"),
-                keyboard(user.language, [[(N_("meetings.button.diary"), "d:write")]]),
-            )
-            return END
-        markup = (
-            raw_keyboard([[(str(n), f"m:rate:{n}") for n in range(1, 6)]])
-            if next_state == RATING
-            else None
-        )
+            diary = keyboard(s.language, [[(N_("meetings.button.diary"), "d:write")]])
+            return await s.reply(N_("meetings.eval.thanks"), next=END, markup=diary)
         assert question is not None
-        await say(update, t(user.language, question), markup)
-        return next_state
+        rating = raw_keyboard([[(str(n), f"m:rate:{n}") for n in range(1, 6)]])
+        return await s.reply(
+            question, next=next_state, markup=rating if next_state == RATING else None
+        )
 
-    return step
+    return answer
 
 
-async def cancel_flow(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "meetings.paused"))
-    return END
+@step(FLOW)
+async def cancel_flow(s: Step) -> State:
+    return await s.reply(N_("meetings.paused"), next=END)
 
 
 def conversation() -> ConversationHandler[Context]:
@@ -536,7 +356,7 @@ def conversation() -> ConversationHandler[Context]:
         states=states,
         fallbacks=[CommandHandler("cancel", cancel_flow)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )
 

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from telegram.helpers import create_deep_linked_url
 
 from bot import services
-from bot.i18n import N_, t
-from bot.usecases import Refused, pairing
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    local_date,
-    now,
-    remember_user,
-    run,
-    say,
-)
+from bot.i18n import N_
+from bot.usecases import pairing
+from conversations.common import Context, answer_button, keyboard, local_date
+from conversations.step import Callback, State, Step, step
 
 CB_NEW = "pair:new:"
 CB_ACCEPT = "pair:acc:"
@@ -40,149 +30,93 @@ ROLE_TEXTS = (
 )
 
 
-async def new(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    await say(
-        update,
-        t(user.language, "pairing.which_role"),
-        keyboard(
-            user.language,
-            [
-                [(N_("pairing.button.i_am_adept"), CB_NEW + "adept")],
-                [(N_("pairing.button.i_am_mentor"), CB_NEW + "mentor")],
-            ],
-        ),
-    )
-
-
-async def create(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    role = callback_parts(update, 3)[2]
-    ttl = services.of(context).settings.invite_ttl_days
-    try:
-        invite = await run(
-            context,
-            lambda s: pairing.create_invitation(
-                s, creator=user, role=role, now=now(context), ttl_days=ttl
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    link = create_deep_linked_url(context.bot.username, invite.code)
-    wanted = "mentor" if role == "adept" else "adept"
-    query = update.callback_query
+async def _edit(s: Step, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the message whose button was pressed (the answered question)."""
+    query = s.update.callback_query
     assert query is not None
-    await query.edit_message_text(
-        t(
-            user.language,
+    await answer_button(s.update)
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+@step()
+async def new(s: Step) -> State:
+    roles = [
+        [(N_("pairing.button.i_am_adept"), CB_NEW + "adept")],
+        [(N_("pairing.button.i_am_mentor"), CB_NEW + "mentor")],
+    ]
+    return await s.reply(N_("pairing.which_role"), next=None, markup=keyboard(s.language, roles))
+
+
+@step()
+async def create(s: Step) -> State:
+    role = s.parts(3)[2]
+    ttl = services.of(s.context).settings.invite_ttl_days
+    invite = await s.do(
+        pairing.create_invitation, creator=s.person, role=role, now=s.now, ttl_days=ttl
+    )
+    link = create_deep_linked_url(s.context.bot.username, invite.code)
+    wanted = "mentor" if role == "adept" else "adept"
+    revoke = [[(N_("pairing.button.revoke"), f"{CB_REVOKE}{invite.id}")]]
+    await _edit(
+        s,
+        s.t(
             f"pairing.invite_ready.{wanted}",
-            date=local_date(user, invite.expires_at).isoformat(),
+            date=local_date(s.person, invite.expires_at).isoformat(),
         ),
-        reply_markup=keyboard(
-            user.language, [[(N_("pairing.button.revoke"), f"{CB_REVOKE}{invite.id}")]]
-        ),
+        keyboard(s.language, revoke),
     )
-    await say(
-        update,
-        t(
-            user.language,
-            f"pairing.forward_text.{wanted}",
-            name=pairing.display_name(user),
-            link=link,
-        ),
-    )
+    name = pairing.display_name(s.person)
+    return await s.reply(f"pairing.forward_text.{wanted}", next=None, name=name, link=link)
 
 
 async def show_invitation(update: Update, context: Context, code: str) -> None:
     """/start <code>: who invites, in which role, with Accept and Decline."""
-    user = await remember_user(update, context)
-    try:
-        view = await run(
-            context, lambda s: pairing.view_invitation(s, code=code, user=user, now=now(context))
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await say(
-        update,
-        t(
-            user.language,
-            f"pairing.invitation.{view.role_for_me.value}",
-            name=pairing.display_name(view.inviter),
-        ),
-        keyboard(
-            user.language,
+    await _invitation(code)(update, context)
+
+
+def _invitation(code: str) -> Callback:
+    @step()
+    async def show(s: Step) -> State:
+        view = await s.do(pairing.view_invitation, code=code, user=s.person, now=s.now)
+        answers = [
             [
-                [
-                    (N_("pairing.button.accept"), CB_ACCEPT + code),
-                    (N_("pairing.button.decline"), CB_DECLINE + code),
-                ]
-            ],
-        ),
-    )
-
-
-async def accept(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    code = callback_parts(update, 3)[2]
-    try:
-        seen = await run(
-            context, lambda s: pairing.accept_invitation(s, code=code, user=user, now=now(context))
+                (N_("pairing.button.accept"), CB_ACCEPT + code),
+                (N_("pairing.button.decline"), CB_DECLINE + code),
+            ]
+        ]
+        return await s.reply(
+            f"pairing.invitation.{view.role_for_me.value}",
+            next=None,
+            markup=keyboard(s.language, answers),
+            name=pairing.display_name(view.inviter),
         )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
+
+    return show
+
+
+@step()
+async def accept(s: Step) -> State:
+    seen = await s.do(pairing.accept_invitation, code=s.parts(3)[2], user=s.person, now=s.now)
     assert seen.partner is not None and seen.mentorship.id is not None
     partner = pairing.display_name(seen.partner)
-    query = update.callback_query
-    assert query is not None
-    await query.edit_message_text(t(user.language, "pairing.accepted", name=partner))
-    await say(
-        update,
-        t(user.language, f"intro.guide.{seen.me.role}", name=partner),
-        keyboard(user.language, pairing.intro_buttons(seen.mentorship.id, seen.me.role)),
-    )
+    await _edit(s, s.t(N_("pairing.accepted"), name=partner))
+    guide = keyboard(s.language, pairing.intro_buttons(seen.mentorship.id, seen.me.role))
+    return await s.reply(f"intro.guide.{seen.me.role}", next=None, markup=guide, name=partner)
 
 
-async def decline(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    code = callback_parts(update, 3)[2]
-    try:
-        inviter = await run(
-            context,
-            lambda s: pairing.decline_invitation(s, code=code, user=user, now=now(context)),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    query = update.callback_query
-    assert query is not None
-    await query.edit_message_text(
-        t(user.language, "pairing.declined", name=pairing.display_name(inviter))
-    )
+@step()
+async def decline(s: Step) -> State:
+    inviter = await s.do(pairing.decline_invitation, code=s.parts(3)[2], user=s.person, now=s.now)
+    await _edit(s, s.t(N_("pairing.declined"), name=pairing.display_name(inviter)))
+    return None
 
 
-async def revoke(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    invite_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(
-            context,
-            lambda s: pairing.revoke_invitation(
-                s, invite_id=invite_id, user=user, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    query = update.callback_query
-    assert query is not None
-    await query.edit_message_text(t(user.language, "pairing.revoked"))
+@step()
+async def revoke(s: Step) -> State:
+    invite_id = int(s.parts(3)[2])
+    await s.do(pairing.revoke_invitation, invite_id=invite_id, user=s.person, now=s.now)
+    await _edit(s, s.t(N_("pairing.revoked")))
+    return None
 
 
 def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:

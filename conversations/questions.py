@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.question_bank import CHALLENGE
 from bot.i18n import N_, t
-from bot.usecases import Refused, pairing
+from bot.usecases import pairing
 from bot.usecases import questions as usecase
 from conversations import choose
-from conversations.common import (
-    Context,
-    answer_button,
-    explain,
-    now,
-    raw_keyboard,
-    remember_user,
-    run,
-    say,
-)
-from storage.models import User
+from conversations.common import Context, raw_keyboard
+from conversations.step import State, Step, step
 
 PURPOSE = "questions"
 NONE_TEXT = N_("mentorship.none.questions")
@@ -50,47 +40,35 @@ def render(language: str, found: usecase.Suggestions) -> str:
     return text + "\n\n" + "\n\n".join(hints)
 
 
-async def _suggest(
-    update: Update, context: Context, user: User, mentorship_id: int, words: str
-) -> None:
-    try:
-        found = await run(
-            context,
-            lambda s: usecase.for_mentor(
-                s, mentorship_id=mentorship_id, user=user, words=words, now=now(context)
-            ),
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    data = f"q:more:{mentorship_id}" + (f":{found.steer}" if found.steer else "")
-    await say(
-        update,
-        render(user.language, found),
-        raw_keyboard([[(t(user.language, "questions.button.more"), data)]]),
+async def _suggest(s: Step, mentorship_id: int, words: str) -> State:
+    found = await s.do(
+        usecase.for_mentor, mentorship_id=mentorship_id, user=s.person, words=words, now=s.now
     )
+    data = f"q:more:{mentorship_id}" + (f":{found.steer}" if found.steer else "")
+    more_button = raw_keyboard([[(s.t(N_("questions.button.more")), data)]])
+    await s.say(render(s.language, found), more_button)
+    return None
 
 
-async def ask(update: Update, context: Context) -> None:
+@step()
+async def ask(s: Step) -> State:
     """/questions [words], or the pick of a mentorship it asked about."""
-    user = await remember_user(update, context)
-    words = " ".join(context.args or [])[:MAX_WORDS_CHARS]
-    seen = await choose.mentorship(update, context, user, purpose=PURPOSE)
+    words = " ".join(s.context.args or [])[:MAX_WORDS_CHARS]
+    seen = await choose.mentorship(s.update, s.context, s.person, purpose=PURPOSE)
     if seen is None:
-        return
+        return None
     assert seen.mentorship.id is not None
-    await _suggest(update, context, user, seen.mentorship.id, words)
+    return await _suggest(s, seen.mentorship.id, words)
 
 
-async def more(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    query = update.callback_query
+@step()
+async def more(s: Step) -> State:
+    query = s.update.callback_query
     assert query is not None and query.data is not None
     matched = MORE.match(query.data)
     assert matched is not None
     # Mentorship and role are checked again in the use case: the button may be old or forged.
-    await _suggest(update, context, user, int(matched[1]), (matched[2] or "").replace(".", " "))
+    return await _suggest(s, int(matched[1]), (matched[2] or "").replace(".", " "))
 
 
 def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:

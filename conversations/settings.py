@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -11,10 +11,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import services
 from bot.domain.timezones import COMMON, parse_timezone
-from bot.i18n import t
-from conversations.common import Context, message_of, remember_step, remember_user
+from bot.i18n import N_
+from conversations.common import Context, answer_button
+from conversations.step import END, State, Step, step
 from storage import users
 
 FLOW = "settings"
@@ -43,84 +43,70 @@ def _timezone_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-async def begin(update: Update, context: Context) -> str:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, LANGUAGE)
-    await message_of(update).reply_text(
-        t(
-            user.language,
-            "settings.current",
-            language=LANGUAGE_NAMES.get(user.language, user.language),
-            timezone=user.timezone,
-        ),
-        reply_markup=_language_keyboard(),
+@step(FLOW)
+async def begin(s: Step) -> State:
+    language = LANGUAGE_NAMES.get(s.language, s.language)
+    return await s.reply(
+        N_("settings.current"),
+        next=LANGUAGE,
+        markup=_language_keyboard(),
+        language=language,
+        timezone=s.person.timezone,
     )
-    return LANGUAGE
 
 
-async def choose_language(update: Update, context: Context) -> str | int:
-    query = update.callback_query
+@step(FLOW)
+async def choose_language(s: Step) -> State:
+    query = s.update.callback_query
     assert query is not None and query.data is not None
     code = query.data.removeprefix(CB_LANG)
     if code not in LANGUAGE_NAMES:
-        await query.answer()
-        return LANGUAGE
-    user = await remember_user(update, context)
-    async with services.of(context).db.session() as session:
-        user = await users.set_language(session, user=user, language=code)
-    await remember_step(update, context, FLOW, TIMEZONE)
-    await query.answer()
-    await query.edit_message_text(t(code, "settings.language_saved", language=LANGUAGE_NAMES[code]))
-    await message_of(update).reply_text(
-        t(code, "settings.ask_timezone", timezone=user.timezone), reply_markup=_timezone_keyboard()
-    )
+        await answer_button(s.update)
+        return None
+    await s.do(users.set_language, user=s.person, language=code)
+    await s.goto(TIMEZONE)
+    await answer_button(s.update)
+    # `s.t` speaks the language just chosen from here on.
+    await query.edit_message_text(s.t(N_("settings.language_saved"), language=LANGUAGE_NAMES[code]))
+    await s.say(s.t(N_("settings.ask_timezone"), timezone=s.person.timezone), _timezone_keyboard())
     return TIMEZONE
 
 
-async def _save_timezone(update: Update, context: Context, zone: str) -> int:
-    user = await remember_user(update, context)
-    async with services.of(context).db.session() as session:
-        await users.set_timezone(session, user=user, timezone=zone)
-    await remember_step(update, context, FLOW, None)
-    await message_of(update).reply_text(t(user.language, "settings.timezone_saved", timezone=zone))
-    return ConversationHandler.END
+async def _save_timezone(s: Step, zone: str) -> State:
+    await s.do(users.set_timezone, user=s.person, timezone=zone)
+    return await s.reply(N_("settings.timezone_saved"), next=END, timezone=zone)
 
 
-async def choose_timezone_button(update: Update, context: Context) -> str | int:
-    query = update.callback_query
+@step(FLOW)
+async def choose_timezone_button(s: Step) -> State:
+    query = s.update.callback_query
     assert query is not None and query.data is not None
     zone = parse_timezone(query.data.removeprefix(CB_TZ))
-    await query.answer()
+    await answer_button(s.update)
     if zone is None:
-        return TIMEZONE
+        return None
     await query.edit_message_reply_markup(None)
-    return await _save_timezone(update, context, zone)
+    return await _save_timezone(s, zone)
 
 
-async def type_timezone(update: Update, context: Context) -> str | int:
-    zone = parse_timezone(message_of(update).text or "")
+@step(FLOW)
+async def type_timezone(s: Step) -> State:
+    zone = parse_timezone(s.text)
     if zone is None:
-        user = await remember_user(update, context)
-        await message_of(update).reply_text(
-            t(user.language, "settings.timezone_unknown"), reply_markup=_timezone_keyboard()
+        return await s.reply(
+            N_("settings.timezone_unknown"), next=None, markup=_timezone_keyboard()
         )
-        return TIMEZONE
-    return await _save_timezone(update, context, zone)
+    return await _save_timezone(s, zone)
 
 
-async def use_buttons(update: Update, context: Context) -> str:
-    user = await remember_user(update, context)
-    await message_of(update).reply_text(
-        t(user.language, "settings.use_buttons"), reply_markup=_language_keyboard()
-    )
-    return LANGUAGE
+@step(FLOW)
+async def use_buttons(s: Step) -> State:
+    return await s.reply(N_("settings.use_buttons"), next=LANGUAGE, markup=_language_keyboard())
 
 
-async def cancel(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await message_of(update).reply_text(t(user.language, "common.cancelled"))
-    return ConversationHandler.END
+@step(FLOW)
+async def cancel(s: Step) -> State:
+    return await s.reply(N_("common.cancelled"), next=END)
 
 
 def conversation() -> ConversationHandler[Context]:
@@ -138,6 +124,6 @@ def conversation() -> ConversationHandler[Context]:
         },
         fallbacks=[CommandHandler("cancel", cancel)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )

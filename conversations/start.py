@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from bot.i18n import t
+from bot.i18n import N_
 from conversations import pairing
-from conversations.common import Context, message_of, remember_user
+from conversations.common import Context
+from conversations.step import State, Step, step
 
 
-async def start(update: Update, context: Context) -> None:
-    if context.args:
+@step()
+async def start(s: Step) -> State:
+    if s.context.args:
         # A deep link: t.me/<bot>?start=<invitation code>
-        await pairing.show_invitation(update, context, context.args[0])
-        return
-    user = await remember_user(update, context)
-    await message_of(update).reply_text(t(user.language, "start.welcome", name=user.first_name))
+        await pairing.show_invitation(s.update, s.context, s.context.args[0])
+        return None
+    return await s.reply(N_("start.welcome"), next=None, name=s.person.first_name)
 
 
 def handlers() -> list[CommandHandler[Context, None]]:

@@ -19,28 +19,17 @@ from telegram.ext import (
 
 from bot import services
 from bot.i18n import N_, t
-from bot.usecases import Refused, pairing
+from bot.usecases import pairing
 from bot.usecases import support as usecase
-from conversations.common import (
-    Context,
-    answer_button,
-    callback_parts,
-    explain,
-    keyboard,
-    message_of,
-    now,
-    remember_step,
-    remember_user,
-    run,
-    say,
-)
+from conversations.common import Context, answer_button, keyboard
 from conversations.help import support_text
+from conversations.step import END, State, Step, step
+from storage.models import SupportReport
 
 log = logging.getLogger("mentorbot.support")
 
 FLOW = "support"
 WRITING = "writing"
-END = ConversationHandler.END
 STATE_NAMES = (
     N_("stats.state.invited"),
     N_("stats.state.intro"),
@@ -58,128 +47,97 @@ REASON_NAMES = (
 )
 
 
-async def support(update: Update, context: Context) -> None:
+@step()
+async def support(s: Step) -> State:
     """Whatever state a person is in, this answers with where to turn."""
-    user = await remember_user(update, context)
-    settings = services.of(context).settings
+    settings = services.of(s.context).settings
     text = "\n\n".join(
-        [
-            t(user.language, "support.intro"),
-            support_text(user.language, settings.coordinator_contact),
-        ]
+        [s.t(N_("support.intro")), support_text(s.language, settings.coordinator_contact)]
     )
     markup = (
-        keyboard(user.language, [[(N_("support.button.report"), "sup:rep")]])
+        keyboard(s.language, [[(N_("support.button.report"), "sup:rep")]])
         if settings.admin_ids
         else None
     )
-    await say(update, text, markup)
+    await s.say(text, markup)
+    return None
 
 
-async def ask_report(update: Update, context: Context) -> str:
-    user = await remember_user(update, context)
-    await answer_button(update)
-    await remember_step(update, context, FLOW, WRITING)
-    await say(update, t(user.language, "support.ask_report"))
-    return WRITING
+@step(FLOW)
+async def ask_report(s: Step) -> State:
+    return await s.reply(N_("support.ask_report"), next=WRITING)
 
 
-async def typed_report(update: Update, context: Context) -> str | int:
-    user = await remember_user(update, context)
-    text = message_of(update).text or ""
-    try:
-        report = await run(
-            context, lambda s: usecase.draft_report(s, user=user, text=text, now=now(context))
-        )
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return WRITING
-    await remember_step(update, context, FLOW, None)
-    await say(
-        update,
-        t(user.language, "support.confirm_report", report=report.text or ""),
-        keyboard(
-            user.language,
-            [
-                [(N_("support.button.send"), f"sup:send:{report.id}")],
-                [(N_("support.button.discard"), f"sup:drop:{report.id}")],
-            ],
-        ),
+@step(FLOW)
+async def typed_report(s: Step) -> State:
+    report = await s.do(usecase.draft_report, user=s.person, text=s.text, now=s.now)
+    buttons = [
+        [(N_("support.button.send"), f"sup:send:{report.id}")],
+        [(N_("support.button.discard"), f"sup:drop:{report.id}")],
+    ]
+    return await s.reply(
+        N_("support.confirm_report"),
+        next=END,
+        markup=keyboard(s.language, buttons),
+        report=report.text or "",
     )
-    return END
 
 
-async def send_report(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    report_id = int(callback_parts(update, 3)[2])
-    try:
-        report = await run(context, lambda s: usecase.my_report(s, report_id=report_id, user=user))
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    settings = services.of(context).settings
+async def _tell_coordinators(s: Step, report: SupportReport) -> int:
+    """Send the report to every coordinator; how many it reached."""
+    settings = services.of(s.context).settings
+    user = s.person
+    text = t(
+        "sv" if settings.default_language == "sv" else "en",
+        "support.report_to_coordinator",
+        name=pairing.display_name(user),
+        username=f"@{user.username}" if user.username else "—",
+        user_id=user.telegram_id,
+        report=report.text or "",
+    )
     delivered = 0
     for admin in settings.admin_ids:
         try:
-            await context.bot.send_message(
-                admin,
-                t(
-                    "sv" if settings.default_language == "sv" else "en",
-                    "support.report_to_coordinator",
-                    name=pairing.display_name(user),
-                    username=f"@{user.username}" if user.username else "—",
-                    user_id=user.telegram_id,
-                    report=report.text or "",
-                ),
-            )
+            await s.context.bot.send_message(admin, text)
             delivered += 1
         except TelegramError as error:
             log.warning("a coordinator could not be reached: %s", type(error).__name__)
-    query = update.callback_query
+    return delivered
+
+
+@step()
+async def send_report(s: Step) -> State:
+    report_id = int(s.parts(3)[2])
+    report = await s.do(usecase.my_report, report_id=report_id, user=s.person)
+    await answer_button(s.update)
+    delivered = await _tell_coordinators(s, report)
+    query = s.update.callback_query
     assert query is not None
     await query.edit_message_reply_markup(None)
     if delivered:
-        await run(context, lambda s: usecase.mark_sent(s, report_id=report_id, now=now(context)))
-        await say(update, t(user.language, "support.report_sent"))
-    else:
-        await say(
-            update,
-            t(user.language, "support.report_not_sent")
-            + "\n\n"
-            + support_text(user.language, settings.coordinator_contact),
-        )
+        await s.do(usecase.mark_sent, report_id=report_id, now=s.now)
+        return await s.reply(N_("support.report_sent"), next=None)
+    contact = services.of(s.context).settings.coordinator_contact
+    await s.say(s.t(N_("support.report_not_sent")) + "\n\n" + support_text(s.language, contact))
+    return None
 
 
-async def drop_report(update: Update, context: Context) -> None:
-    user = await remember_user(update, context)
-    report_id = int(callback_parts(update, 3)[2])
-    try:
-        await run(context, lambda s: usecase.discard(s, report_id=report_id, user=user))
-    except Refused as refusal:
-        await explain(update, user, refusal)
-        return
-    await answer_button(update)
-    query = update.callback_query
+@step()
+async def drop_report(s: Step) -> State:
+    await s.do(usecase.discard, report_id=int(s.parts(3)[2]), user=s.person)
+    query = s.update.callback_query
     assert query is not None
-    await query.edit_message_text(t(user.language, "support.report_discarded"))
+    await answer_button(s.update)
+    await query.edit_message_text(s.t(N_("support.report_discarded")))
+    return None
 
 
-async def cancel(update: Update, context: Context) -> int:
-    user = await remember_user(update, context)
-    await remember_step(update, context, FLOW, None)
-    await say(update, t(user.language, "support.report_discarded"))
-    return END
+@step(FLOW)
+async def cancel(s: Step) -> State:
+    return await s.reply(N_("support.report_discarded"), next=END)
 
 
-async def stats(update: Update, context: Context) -> None:
-    """/stats for the coordinators in ADMIN_IDS: counts only."""
-    user = await remember_user(update, context)
-    if user.telegram_id not in services.of(context).settings.admin_ids:
-        await say(update, t(user.language, "stats.coordinators_only"))
-        return
-    found = await run(context, lambda s: usecase.counts(s, now=now(context)))
-    language = user.language
+def _stats_text(language: str, found: usecase.Counts) -> str:
     lines = [t(language, "stats.title")]
     for state, count in sorted(found.by_state.items()):
         lines.append(t(language, "stats.line", label=t(language, f"stats.state.{state}"), n=count))
@@ -196,7 +154,17 @@ async def stats(update: Update, context: Context) -> None:
         label = t(language, f"closing.reason.{reason}") if reason != "?" else "?"
         lines.append(t(language, "stats.ended_because", label=label, n=count))
     lines.append(t(language, "stats.reports", n=found.reports_sent))
-    await say(update, "\n".join(lines))
+    return "\n".join(lines)
+
+
+@step()
+async def stats(s: Step) -> State:
+    """/stats for the coordinators in ADMIN_IDS: counts only."""
+    if s.person.telegram_id not in services.of(s.context).settings.admin_ids:
+        return await s.reply(N_("stats.coordinators_only"), next=None)
+    found = await s.do(usecase.counts, now=s.now)
+    await s.say(_stats_text(s.language, found))
+    return None
 
 
 def conversation() -> ConversationHandler[Context]:
@@ -205,7 +173,7 @@ def conversation() -> ConversationHandler[Context]:
         states={WRITING: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_report)]},
         fallbacks=[CommandHandler("cancel", cancel)],
         name=FLOW,
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
     )
 

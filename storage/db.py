@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.crypto import KeyRing
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -42,12 +44,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=True, **kwargs)
+    # hide_parameters: a failed statement's error (and any echo) would otherwise show
+    # the values bound to it, names and texts among them.
+    engine = create_async_engine(async_url(url), pool_pre_ping=True, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -67,6 +71,10 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def new_session(self) -> AsyncSession:
+        """A session the caller commits and closes itself (the unit of work of an update)."""
+        return self._sessions()
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session that commits on success and rolls back on any error."""
@@ -82,22 +90,26 @@ class Database:
         await self.engine.dispose()
 
 
-def _alembic_config(url: str) -> Any:
+def _alembic_config(url: str, keyring: KeyRing | None = None) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = url
+    # The migrations that encrypt rows use this ring, else `storage.crypto.active()`.
+    config.attributes["keyring"] = keyring
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "heads", *, keyring: KeyRing | None = None) -> None:
     """Bring the schema to `revision`. Must be called outside a running event loop."""
     from alembic import command
 
-    command.upgrade(_alembic_config(url), revision)
+    command.upgrade(_alembic_config(url, keyring), revision)
 
 
-async def upgrade_async(url: str, revision: str = "heads") -> None:
+async def upgrade_async(
+    url: str, revision: str = "heads", *, keyring: KeyRing | None = None
+) -> None:
     """`upgrade` for callers already inside an event loop (tests, the sandbox)."""
-    await asyncio.to_thread(upgrade, url, revision)
+    await asyncio.to_thread(upgrade, url, revision, keyring=keyring)

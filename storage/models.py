@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime, utcnow
+from storage.types import EncryptedText, UTCDateTime, utcnow
 
 
 class MentorshipState(StrEnum):
@@ -58,14 +58,22 @@ def _text(*, nullable: bool = True) -> Any:
     return Field(default=None, sa_type=Text, nullable=nullable)
 
 
+def _secret(table: str, column: str, *, required: bool = False) -> Any:
+    """Free text or a name: encrypted at rest and bound to its table and column."""
+    sa_type = EncryptedText(f"{table}.{column}")
+    if required:
+        return Field(sa_type=sa_type, nullable=False)
+    return Field(default=None, sa_type=sa_type, nullable=True)
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_type=BigInteger, unique=True, index=True)
-    first_name: str = Field(max_length=256)
-    last_name: str | None = Field(default=None, max_length=256)
-    username: str | None = Field(default=None, max_length=64)
+    first_name: str = _secret("users", "first_name", required=True)
+    last_name: str | None = _secret("users", "last_name")
+    username: str | None = _secret("users", "username")
     language: str = Field(default="sv", max_length=8)
     # Chosen explicitly in /settings; until then Telegram's language_code may update it.
     language_chosen: bool = Field(default=False)
@@ -80,6 +88,8 @@ class User(SQLModel, table=True):
     # The check-in a typed answer belongs to (a mentor may have several open at once).
     focus_checkin_id: int | None = Field(default=None)
     blocked_at: datetime | None = _ts(nullable=True)
+    # Set by /deleteme: names and texts are gone, the row stays for the partner's records.
+    erased_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -96,6 +106,9 @@ class Mentorship(SQLModel, table=True):
     planned_end: date | None = Field(default=None)
     ended_at: datetime | None = _ts(nullable=True)
     end_reason: str | None = Field(default=None, max_length=32)
+    # Retention: both were told the texts will go, then the texts went (bot.usecases.privacy).
+    retention_reminded_at: datetime | None = _ts(nullable=True)
+    purged_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
 
 
@@ -126,8 +139,8 @@ class Membership(SQLModel, table=True):
     intro_decision: str | None = Field(default=None, max_length=16)
     intro_decided_at: datetime | None = _ts(nullable=True)
     # Never shown to the partner: only its author may read it.
-    intro_private_reason: str | None = _text()
-    intro_areas: str | None = _text()
+    intro_private_reason: str | None = _secret("memberships", "intro_private_reason")
+    intro_areas: str | None = _secret("memberships", "intro_areas")
     confidentiality_agreed_at: datetime | None = _ts(nullable=True)
 
 
@@ -154,7 +167,7 @@ class Contract(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     mentorship_id: int = Field(foreign_key="mentorships.id", index=True)
     version: int = Field(default=1)
-    aims: str | None = _text()
+    aims: str | None = _secret("contracts", "aims")
     mode: str | None = Field(default=None, max_length=16)
     duration_months: int | None = Field(default=None)
     cadence: str | None = Field(default=None, max_length=64)
@@ -162,11 +175,11 @@ class Contract(SQLModel, table=True):
     time_budget_hours: int | None = Field(default=None)
     cancel_notice: str | None = Field(default=None, max_length=16)
     feedback_cadence: str | None = Field(default=None, max_length=16)
-    rules: str | None = _text()
+    rules: str | None = _secret("contracts", "rules")
     drafted_by_id: int = Field(foreign_key="users.id")
     # Sent to the partner for acceptance; a draft is only visible to its author until then.
     submitted_at: datetime | None = _ts(nullable=True)
-    change_request: str | None = _text()
+    change_request: str | None = _secret("contracts", "change_request")
     adept_accepted_at: datetime | None = _ts(nullable=True)
     mentor_accepted_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
@@ -184,7 +197,7 @@ class Goal(SQLModel, table=True):
     current_version: int = Field(default=0)
     progress_percent: int = Field(default=0)
     target_date: date | None = Field(default=None)
-    closed_reason: str | None = _text()
+    closed_reason: str | None = _secret("goals", "closed_reason")
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -196,13 +209,13 @@ class GoalRevision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     goal_id: int = Field(foreign_key="goals.id", index=True)
     version: int
-    specific: str | None = _text()
-    measurable: str | None = _text()
-    realistic: str | None = _text()
+    specific: str | None = _secret("goal_revisions", "specific")
+    measurable: str | None = _secret("goal_revisions", "measurable")
+    realistic: str | None = _secret("goal_revisions", "realistic")
     target_date: date | None = Field(default=None)
     author_id: int = Field(foreign_key="users.id")
     mentor_response: str | None = Field(default=None, max_length=16)
-    mentor_comment: str | None = _text()
+    mentor_comment: str | None = _secret("goal_revisions", "mentor_comment")
     responded_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
 
@@ -213,7 +226,7 @@ class GoalProgress(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     goal_id: int = Field(foreign_key="goals.id", index=True)
     percent: int
-    note: str | None = _text()
+    note: str | None = _secret("goal_progress", "note")
     created_at: datetime = _created()
 
 
@@ -225,13 +238,13 @@ class Meeting(SQLModel, table=True):
     kind: str = Field(default="regular", max_length=16)
     starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     duration_minutes: int = Field(default=60)
-    place: str | None = _text()
+    place: str | None = _secret("meetings", "place")
     state: str = Field(default="proposed", max_length=16)
     booked_by_id: int = Field(foreign_key="users.id")
     # Who must confirm a proposed time next (the partner of whoever proposed it).
     awaiting_id: int | None = Field(default=None, foreign_key="users.id")
     ics_sequence: int = Field(default=0)
-    shared_notes: str | None = _text()
+    shared_notes: str | None = _secret("meetings", "shared_notes")
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -245,8 +258,8 @@ class MeetingEvaluation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meetings.id", index=True)
     user_id: int = Field(foreign_key="users.id")
-    useful: str | None = _text()
-    next_steps: str | None = _text()
+    useful: str | None = _secret("meeting_evaluations", "useful")
+    next_steps: str | None = _secret("meeting_evaluations", "next_steps")
     rating: int | None = Field(default=None)
     created_at: datetime = _created()
 
@@ -258,7 +271,7 @@ class AgendaItem(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meetings.id", index=True)
     author_id: int = Field(foreign_key="users.id")
     position: int = Field(default=0)
-    text: str = Field(sa_type=Text)
+    text: str = _secret("agenda_items", "text", required=True)
     created_at: datetime = _created()
 
 
@@ -270,7 +283,7 @@ class DiaryEntry(SQLModel, table=True):
     mentorship_id: int | None = Field(default=None, foreign_key="mentorships.id", index=True)
     meeting_id: int | None = Field(default=None, foreign_key="meetings.id")
     visibility: str = Field(default=Visibility.PRIVATE, max_length=8)
-    text: str = Field(sa_type=Text)
+    text: str = _secret("diary_entries", "text", required=True)
     created_at: datetime = _created()
 
 
@@ -283,11 +296,11 @@ class CheckIn(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id")
     period: int
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    works_well: str | None = _text()
-    could_improve: str | None = _text()
+    works_well: str | None = _secret("checkins", "works_well")
+    could_improve: str | None = _secret("checkins", "could_improve")
     rating: int | None = Field(default=None)
     # "" when the person chose to leave the note out; None before they were asked.
-    note_to_partner: str | None = _text()
+    note_to_partner: str | None = _secret("checkins", "note_to_partner")
     # The answers and the rating reach the partner only if `shared`, the note only if
     # `note_shared`; what is not shared is never shown to anyone but its author.
     shared: bool = Field(default=False)
@@ -306,8 +319,8 @@ class ClosingFeedback(SQLModel, table=True):
     goal_outcomes: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
-    most_valuable: str | None = _text()
-    could_be_better: str | None = _text()
+    most_valuable: str | None = _secret("closing_feedback", "most_valuable")
+    could_be_better: str | None = _secret("closing_feedback", "could_be_better")
     rating: int | None = Field(default=None)
     stay_in_touch: bool | None = Field(default=None)
     shared: bool = Field(default=False)
@@ -325,7 +338,7 @@ class SupportReport(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
-    text: str | None = _text()
+    text: str | None = _secret("support_reports", "text")
     created_at: datetime = _created()
     sent_at: datetime | None = _ts(nullable=True)
 
@@ -364,7 +377,8 @@ class ConversationState(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64)
-    key: str = Field(max_length=128)
+    # Read per person on every update (see storage.steps), hence the index.
+    key: str = Field(max_length=128, index=True)
     state: str = Field(sa_type=Text)
     updated_at: datetime = _created()
 

@@ -3,6 +3,10 @@
 A row moves pending -> sending (claimed) -> sent, or ends failed, expired or
 cancelled; a failed attempt may put it back to pending with a later due time.
 None of these functions commit: the caller's unit of work decides.
+
+A row that reaches one of those final states keeps no payload: what it said
+is of no use once it is settled, and the idempotency key (its own column) is
+all that later duplicates are checked against.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from storage.types import utcnow
 
 # The column is VARCHAR(200); error texts are class names and short reasons.
 _ERROR_LENGTH = 200
+
+
+def _settled() -> dict[str, Any]:
+    """The payload of a row in a final state (see the module docstring)."""
+    return {}
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -68,7 +77,11 @@ async def enqueue(
         .returning(col(Notification.id))
     )
     result = await session.exec(statement)
-    return result.first() is not None
+    queued = result.first() is not None
+    if queued:
+        # The update's unit of work kicks the dispatcher only when something was queued.
+        session.info["queued"] = True
+    return queued
 
 
 async def cancel(
@@ -96,7 +109,7 @@ async def cancel(
     result = await session.exec(
         update(Notification)
         .where(col(Notification.state) == OutboxState.PENDING, or_(*conditions))
-        .values(state=OutboxState.CANCELLED.value)
+        .values(state=OutboxState.CANCELLED.value, payload=_settled())
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)
@@ -175,7 +188,14 @@ async def _set(session: AsyncSession, notification_id: int, **values: Any) -> No
 
 
 async def mark_sent(session: AsyncSession, *, notification_id: int, now: datetime) -> None:
-    await _set(session, notification_id, state=OutboxState.SENT.value, sent_at=now, last_error=None)
+    await _set(
+        session,
+        notification_id,
+        state=OutboxState.SENT.value,
+        sent_at=now,
+        last_error=None,
+        payload=_settled(),
+    )
 
 
 async def reschedule(
@@ -204,20 +224,36 @@ async def reschedule(
 
 
 async def mark_failed(session: AsyncSession, *, notification_id: int, error: str) -> None:
-    await _set(session, notification_id, state=OutboxState.FAILED.value, last_error=_error(error))
+    await _set(
+        session,
+        notification_id,
+        state=OutboxState.FAILED.value,
+        last_error=_error(error),
+        payload=_settled(),
+    )
 
 
 async def mark_expired(
     session: AsyncSession, *, notification_id: int, reason: str | None = None
 ) -> None:
-    await _set(session, notification_id, state=OutboxState.EXPIRED.value, last_error=_error(reason))
+    await _set(
+        session,
+        notification_id,
+        state=OutboxState.EXPIRED.value,
+        last_error=_error(reason),
+        payload=_settled(),
+    )
 
 
 async def mark_cancelled(
     session: AsyncSession, *, notification_id: int, reason: str | None = None
 ) -> None:
     await _set(
-        session, notification_id, state=OutboxState.CANCELLED.value, last_error=_error(reason)
+        session,
+        notification_id,
+        state=OutboxState.CANCELLED.value,
+        last_error=_error(reason),
+        payload=_settled(),
     )
 
 
@@ -259,7 +295,7 @@ async def cancel_for_mentorship(session: AsyncSession, *, mentorship_id: int) ->
             col(Notification.state) == OutboxState.PENDING,
             col(Notification.mentorship_id) == mentorship_id,
         )
-        .values(state=OutboxState.CANCELLED.value)
+        .values(state=OutboxState.CANCELLED.value, payload=_settled())
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)

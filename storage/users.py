@@ -28,24 +28,62 @@ async def upsert_from_telegram(
     language: str,
     timezone: str,
 ) -> User:
-    """Create the user on first contact; keep names fresh afterwards.
-
-    The language follows Telegram's app language until the person picks one
-    in /settings, after which their choice wins.
-    """
+    """Create the user on first contact; keep names fresh afterwards."""
     user = await get_by_telegram_id(session, telegram_id=telegram_id)
     if user is None:
-        user = User(
+        return await create_from_telegram(
+            session,
             telegram_id=telegram_id,
-            first_name=first_name[:256] or "?",
-            last_name=last_name[:256] if last_name else None,
+            first_name=first_name,
+            last_name=last_name,
             username=username,
             language=language,
             timezone=timezone,
         )
-        session.add(user)
-        await session.flush()
-        return user
+    refresh_from_telegram(
+        session, user=user, first_name=first_name, last_name=last_name, username=username,
+        language=language,
+    )  # fmt: skip
+    return user
+
+
+async def create_from_telegram(
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    language: str,
+    timezone: str,
+) -> User:
+    user = User(
+        telegram_id=telegram_id,
+        first_name=first_name[:256] or "?",
+        last_name=last_name[:256] if last_name else None,
+        username=username,
+        language=language,
+        timezone=timezone,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+def refresh_from_telegram(
+    session: AsyncSession,
+    *,
+    user: User,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    language: str,
+) -> None:
+    """Keep what Telegram tells us fresh; nothing is written when nothing changed.
+
+    The language follows Telegram's app language until the person picks one
+    in /settings, after which their choice wins.
+    """
     changed = False
     for attr, value in (
         ("first_name", first_name[:256] or user.first_name),
@@ -65,8 +103,6 @@ async def upsert_from_telegram(
     if changed:
         user.updated_at = utcnow()
         session.add(user)
-        await session.flush()
-    return user
 
 
 async def set_language(session: AsyncSession, *, user: User, language: str) -> User:

@@ -7,7 +7,10 @@ the run instead of skipping it.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -22,12 +25,24 @@ from bot.app import AnyApplication, build_application
 from bot.clock import TravellingClock
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.settings import Settings
+from storage import crypto
 from storage.db import Database, upgrade
 from storage.models import ALL_TABLES
 from tests.harness import Person
 
 TOKEN = "123456:TEST-token_for-emulator"
 COORDINATOR = "mentorprogram@example.org, 08-123 45 67"
+# A fixed key, so every test (and every bot process a test starts) reads what the others wrote.
+ENCRYPTION_KEY = "bWVudG9yYm90LXRlc3RzLW5vdC1hLXJlYWwta2V5ISE"
+TEST_KEYRING = crypto.KeyRing.from_strings(ENCRYPTION_KEY)
+
+
+@pytest.fixture(autouse=True)
+def encryption_keys() -> crypto.KeyRing:
+    """The test key ring, configured again before each test: a test that starts the
+    sandbox or rotates keys configures another ring, and that must not leak on."""
+    crypto.configure(TEST_KEYRING)
+    return TEST_KEYRING
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +50,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("DATABASE_URL") or (
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     )
-    upgrade(url)
+    upgrade(url, keyring=TEST_KEYRING)
     return url
 
 
@@ -80,6 +95,7 @@ def make_settings(
             "MENTORBOT_DATA_DIR": str(tmp_path),
             "COORDINATOR_CONTACT": COORDINATOR,
             "DEFAULT_LANGUAGE": "sv",
+            "ENCRYPTION_KEY": ENCRYPTION_KEY,
         }
         values.update(overrides)
         return Settings(**values)
@@ -138,6 +154,7 @@ def env_for_subprocess(
         MENTORBOT_DATA_DIR=str(tmp_path),
         COORDINATOR_CONTACT=COORDINATOR,
         LOG_LEVEL="INFO",
+        ENCRYPTION_KEY=ENCRYPTION_KEY,
     )
     yield env
 
@@ -148,3 +165,53 @@ async def dispatcher(bot_app: AnyApplication) -> scheduler.Dispatcher:
     installed = scheduler.installed(bot_app)
     await installed.pause()
     return installed
+
+
+def _on_own_loop(statement: str, url: str) -> None:
+    """Run one statement outside any transaction (CREATE/DROP DATABASE), off the test's loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.db import create_engine
+
+    async def execute() -> None:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, execute()).result()
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the run's kind (no schema), for tests that need their own
+    revision or their own keys without disturbing the shared test database."""
+    from sqlalchemy.engine import make_url
+
+    shared = os.environ.get("DATABASE_URL")
+    if not shared or not shared.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"scratch_{secrets.token_hex(6)}"
+    _on_own_loop(f'CREATE DATABASE "{name}"', shared)
+    try:
+        yield make_url(shared).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _on_own_loop(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', shared)
+
+
+@pytest.fixture
+def logger_levels() -> Iterator[None]:
+    """configure_logging changes process-wide levels: put them back afterwards."""
+    root = logging.getLogger()
+    names = ["mentorbot", "telegram", "httpx", "httpcore", "apscheduler", "alembic"]
+    names += ["aiosqlite", "asyncpg", "sqlalchemy"]
+    saved = {name: logging.getLogger(name).level for name in names}
+    saved_root = root.level
+    yield
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+    root.setLevel(saved_root)

@@ -491,3 +491,47 @@ async def test_a_period_is_opened_once_even_when_two_planners_race(
             )
         ).one()
     assert prompts == 2 and len(await checkins(db)) == 2
+
+
+async def test_a_typed_answer_to_a_replaced_checkin_ends_the_questions_but_a_press_does_not(
+    people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
+) -> None:
+    kim, lo = people("Kim", "en"), people("Lo", "en")
+    pair = await active_pair(db, clock, kim, lo)
+    await plan_at(db, clock, bot_app, await anniversary(db, pair.mentorship_id, 1))
+    prompt = await kim.expect(EN["prompt"])
+    await kim.press(EN["start"], message_id=prompt.message_id)
+    await kim.expect("1/4")
+    await kim.send("We laugh a lot")
+    await kim.expect("2/4")
+
+    # A month passes and a new check-in replaces the one Kim is answering.
+    await plan_at(db, clock, bot_app, await anniversary(db, pair.mentorship_id, 2))
+    second = await kim.expect("(month 2)")
+    # The old prompt's button is explained and changes nothing: Kim is still at 2/4.
+    await kim.press(EN["start"], message_id=prompt.message_id)
+    await kim.expect("replaced")
+    async with db.session() as session:
+        steps = (
+            await session.exec(
+                select(ConversationState.state).where(ConversationState.name == "checkins")
+            )
+        ).all()
+    assert [json.loads(state) for state in steps] == ["could_improve"]
+
+    # A typed answer to the replaced check-in is explained, and the questions end.
+    await kim.send("Shorter agendas")
+    await kim.expect("replaced")
+    async with db.session() as session:
+        steps = (
+            await session.exec(
+                select(ConversationState.state).where(ConversationState.name == "checkins")
+            )
+        ).all()
+    assert steps == []
+    [replaced] = [r for r in await checkins(db) if r.period == 1 and r.user_id == pair.adept.id]
+    assert (replaced.works_well, replaced.could_improve) == ("We laugh a lot", None)
+
+    # The new check-in starts from its own first question.
+    await kim.press(EN["start"], message_id=second.message_id)
+    await kim.expect("1/4")

@@ -26,6 +26,7 @@ from tests.conftest import COORDINATOR
 from tests.factories import ActivePair, active_pair
 from tests.harness import Person
 from tests.test_meetings_e2e import STOCKHOLM, travel_to
+from tests.test_unit_of_work import MAX_COMMITS, answer_counted
 
 People = Callable[..., Person]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -284,3 +285,108 @@ async def test_both_agree_to_extend_the_planned_end(
     assert agree is not None
     await jon.press_data(proposal.message_id, agree)
     await jon.expect("no longer applies")
+
+
+async def _goals(db: Database, pair: ActivePair, *titles: str) -> None:
+    """Goals the adept sent to the mentor, each worth an outcome at the end."""
+    async with db.session() as session:
+        for title in titles:
+            goal = Goal(
+                mentorship_id=pair.mentorship_id,
+                owner_id=pair.adept.id or 0,
+                kind="adept",
+                state="accepted",
+                current_version=1,
+            )
+            session.add(goal)
+            await session.flush()
+            session.add(
+                GoalRevision(
+                    goal_id=goal.id or 0, version=1, specific=title, author_id=pair.adept.id or 0
+                )
+            )
+
+
+async def _answer_in_english(person: Person, *, share: bool) -> None:
+    await person.expect("most valuable")
+    await person.send("The talks")
+    await person.expect("could have been better")
+    await person.send("More meetings early on")
+    await person.expect("rate the whole mentorship")
+    await person.press("5")
+    await person.expect("stay in touch")
+    await person.press("Yes")
+    await person.expect("Last question")
+    await person.press("Yes" if share else "No")
+
+
+async def test_the_second_to_submit_is_told_their_feedback_is_complete(
+    people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
+) -> None:
+    sam, maria = people("Sam", "en"), people("Maria", "en")
+    pair = await active_pair(db, clock, sam, maria)
+    await sam.ask("/close")
+    await sam.press("🏁 Start closing")
+    await _answer_in_english(sam, share=True)
+    await sam.expect("Your closing feedback is complete")
+
+    # Maria's answer closes the mentorship; she is thanked, not told closing has not begun.
+    await maria.ask("/close")
+    await _answer_in_english(maria, share=False)
+    await maria.expect("stays with you")
+    await maria.expect("Your closing feedback is complete")
+    await maria.expect("Looking back on your mentorship with Sam")
+    assert not [m for m in maria.messages if "Closing feedback opens" in m.text]
+    async with db.session() as session:
+        closed = await session.get(Mentorship, pair.mentorship_id)
+        assert closed is not None and closed.state == "closed"
+
+
+async def test_an_old_goal_button_is_explained_and_the_open_question_asked_again(
+    people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
+) -> None:
+    sam, maria = people("Sam", "en"), people("Maria", "en")
+    pair = await active_pair(db, clock, sam, maria)
+    await _goals(db, pair, "Lead my first team meeting", "Write the quarterly plan")
+    await sam.ask("/close")
+    await sam.press("🏁 Start closing")
+    first = await sam.expect("Lead my first team meeting")
+    await sam.press("Reached ✅", message_id=first.message_id)
+    await sam.expect("Write the quarterly plan")
+
+    # The first goal's button again: nothing changes, and the second goal is asked again.
+    await sam.press("Partly", message_id=first.message_id)
+    await sam.expect("That button no longer applies")
+    again = await sam.expect("Write the quarterly plan")
+    assert again.buttons
+    await sam.press("Partly", message_id=again.message_id)
+    await sam.expect("most valuable")
+
+    # An answer that is too long is explained, and the same question stays open.
+    await sam.send("x" * 4001)
+    await sam.expect("please keep it under 4000")
+    await sam.send("The talks")
+    await sam.expect("could have been better")
+    async with db.session() as session:
+        feedback = (await session.exec(select(ClosingFeedback))).one()
+    assert sorted(feedback.goal_outcomes.values()) == ["partly", "reached"]
+    assert feedback.most_valuable == "The talks"
+
+
+async def test_a_feedback_answer_reads_the_feedback_once_in_one_unit_of_work(
+    people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
+) -> None:
+    sam, maria = people("Sam", "en"), people("Maria", "en")
+    await active_pair(db, clock, sam, maria)
+    await sam.ask("/close")
+    await sam.press("🏁 Start closing")
+    await sam.expect("most valuable")
+    await maria.expect("Sam has started closing")
+    await maria.quiet(0.2)
+    counted = await answer_counted(sam, "The talks", "could have been better", bot_app, db)
+    # The outbox dispatcher runs in its own task; only this update's statements count here.
+    mine = [sql for sql in counted.sql if "outbox" not in sql]
+    assert len([sql for sql in mine if sql.startswith("SELECT closing_feedback.")]) == 1, mine
+    assert len([sql for sql in mine if sql.startswith("SELECT mentorships.")]) == 1, mine
+    assert not [sql for sql in mine if "SAVEPOINT" in sql], mine
+    assert 1 <= counted.commits <= MAX_COMMITS, counted

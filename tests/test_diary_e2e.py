@@ -342,3 +342,19 @@ async def test_entries_are_tied_only_to_the_authors_own_mentorship_and_its_meeti
     assert (entry.mentorship_id, entry.meeting_id) == (ours_id, our_meeting_id)
     assert entry.visibility == Visibility.PRIVATE and entry.created_at == moment
     assert [e.text for e in await entries(db)] == ["Efter mötet: fråga mer, tala mindre."]
+
+
+async def test_an_entry_refused_as_too_long_keeps_the_writer_at_the_question(
+    people: People, db: Database
+) -> None:
+    anna, _ = await active_pair(people, db)
+    await open_diary(anna)
+    await anna.press("✍️ Skriv en anteckning")
+    await anna.expect("Ny anteckning")
+    await anna.send("x" * 20_001)
+    await anna.expect("en anteckning rymmer")
+    assert await entries(db) == []
+    # Still writing: the next text is the entry, not a stray message.
+    await anna.send("Kortare: jag lärde mig att lyssna först.")
+    await anna.expect("Sparat 🔒")
+    assert [e.text for e in await entries(db)] == ["Kortare: jag lärde mig att lyssna först."]

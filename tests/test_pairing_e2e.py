@@ -303,7 +303,7 @@ async def test_a_mentor_with_two_adepts_is_asked_which_one(people: People, db: D
     await mentor.expect("Bo tackade ja")
     await mentor.expect("introduktionsmöte med Bo")
     async with db.session() as session:
-        me = (await session.exec(select(User).where(User.first_name == "Gunnel"))).one()
+        me = (await session.exec(select(User).where(User.telegram_id == mentor.user_id))).one()
         me.current_mentorship_id = None  # as if nothing was remembered yet
         session.add(me)
     question = await mentor.ask("/decide")

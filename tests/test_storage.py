@@ -8,10 +8,9 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from storage import users
+from storage import steps, users
 from storage.db import MIGRATIONS_DIR, Database, _alembic_config
 from storage.models import Mentorship, Notification, User
-from storage.persistence import DatabasePersistence
 
 
 async def test_schema_is_at_the_newest_migration(db: Database) -> None:
@@ -101,14 +100,17 @@ async def test_outbox_idempotency_key_is_unique(db: Database) -> None:
             )
 
 
-async def test_conversation_states_survive_a_new_persistence(db: Database) -> None:
-    persistence = DatabasePersistence(db)
-    await persistence.update_conversation("settings", (42, 42), "timezone")
-    await persistence.update_conversation("settings", (43, 43), "language")
-    await persistence.update_conversation("settings", (43, 43), None)
-    fresh = DatabasePersistence(Database(db.url))
-    assert await fresh.get_conversations("settings") == {(42, 42): "timezone"}
-    await fresh.database.dispose()
+async def test_conversation_states_survive_a_new_process(db: Database) -> None:
+    async with db.session() as session:
+        await steps.save(session, key=(42, 42), changes={"settings": "timezone"})
+        await steps.save(session, key=(43, 43), changes={"settings": "language"})
+    async with db.session() as session:
+        await steps.save(session, key=(43, 43), changes={"settings": None, "goals": "note"})
+    fresh = Database(db.url)
+    async with fresh.session() as session:
+        assert await steps.all_of_flow(session, name="settings") == {(42, 42): "timezone"}
+        assert await steps.of(session, key=(43, 43)) == {"goals": "note"}
+    await fresh.dispose()
 
 
 async def test_the_migrations_build_exactly_the_models(db: Database) -> None:

@@ -94,3 +94,21 @@ async def test_coordinators_see_counts_and_never_content(
     assert "Aktiva: 1" in numbers.text
     assert "Anna" not in numbers.text and "Bertil" not in numbers.text
     assert "ledare" not in numbers.text  # the contract's aims stay private to the pair
+
+
+async def test_a_report_refused_as_too_short_keeps_the_person_at_the_question(
+    people: People, db: Database
+) -> None:
+    ulla = people("Ulla", "sv")
+    await ulla.ask("/support")
+    await ulla.press("✉️ Rapportera ett problem till programansvarig")
+    await ulla.expect("Beskriv problemet i ett meddelande")
+    await ulla.send("ok")
+    await ulla.expect("Beskriv problemet med några ord")
+    # Still at the question: the next text is the report.
+    await ulla.send("Våra möten ställs in utan förklaring.")
+    confirm = await ulla.expect("Det här får programansvariga")
+    assert "Våra möten ställs in utan förklaring." in confirm.text
+    async with db.session() as session:
+        reports = (await session.exec(select(SupportReport))).all()
+    assert [report.text for report in reports] == ["Våra möten ställs in utan förklaring."]

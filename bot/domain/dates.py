@@ -17,8 +17,6 @@ import calendar
 import re
 from datetime import date, datetime, time
 
-from dateparser.date import DateDataParser
-
 _MONTH_NAMES = (
     ("januari", "january", "jan"),
     ("februari", "february", "feb"),
@@ -106,6 +104,10 @@ def _period(text: str, part: str, today: date) -> date | None:
 
 
 def _dateparser(text: str, today: date, timezone: str, language: str) -> tuple[date, str] | None:
+    # Imported here: dateparser takes a noticeable part of a second to import, and most
+    # answers are understood by the table-driven rules above without it.
+    from dateparser.date import DateDataParser
+
     languages = ["sv", "en"] if language == "sv" else ["en", "sv"]
     parser = DateDataParser(
         languages=languages,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event
-
 PRODID = "-//mentorbot//mentorship companion//EN"
 
 
@@ -23,6 +21,9 @@ def meeting_invite(
     alarm_before: timedelta = timedelta(minutes=30),
 ) -> bytes:
     """One VEVENT with a stable UID, so a moved or cancelled meeting updates the same entry."""
+    # Imported here, not at start-up: only a booked meeting needs it.
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -583,6 +583,8 @@ class BotAPIEmulator:
         self.bot_first_name = bot_first_name
         self.strict_ampersand = strict_ampersand
         self.bot_id = 123456789
+        # Well-formed tokens Telegram no longer knows (revoked in @BotFather): 401 Unauthorized.
+        self.revoked_tokens: set[str] = set()
         self.calls: list[tuple[str, JSONDict]] = []
         self.callback_answers: dict[str, JSONDict] = {}
         self.updates_served = 0
@@ -776,6 +778,50 @@ class BotAPIEmulator:
         shown = [[t for t, _ in row] for m in candidates for row in m.buttons]
         raise LookupError(f"no button {button_text!r} in chat {user_id}; buttons: {shown}")
 
+    async def edit_text(self, user_id: int, message_id: int, text: str) -> JSONDict:
+        """The person edits a message they sent: Telegram sends it again as `edited_message`."""
+        chat = self._chat_of(user_id)
+        original = chat.user_messages.get(message_id)
+        if original is None:
+            raise LookupError(f"user {user_id} sent no message {message_id}")
+        edited: JSONDict = {**original, "text": text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        command = re.match(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?!\S)", text)
+        if command:
+            edited["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
+            ]
+        chat.user_messages[message_id] = edited
+        self._queue_update("edited_message", edited)
+        self._emit("user_edit", {"chat_id": user_id, "message": edited})
+        return edited
+
+    def set_bot_blocked(self, user_id: int, blocked: bool = True) -> JSONDict:
+        """The person blocks (or unblocks) the bot, as in the Telegram app.
+
+        Sends to them fail with 403 from now on (as `block_chat`), and the bot hears
+        of it at once through a `my_chat_member` update, as from Telegram.
+        """
+        chat = self._chat_of(user_id)
+        self.block_chat(user_id, blocked)
+        bot = self._bot_user()
+        was, now = ("member", "kicked") if blocked else ("kicked", "member")
+        old_member: JSONDict = {"user": bot, "status": was}
+        new_member: JSONDict = {"user": bot, "status": now}
+        for member in (old_member, new_member):
+            if member["status"] == "kicked":
+                member["until_date"] = 0
+        change: JSONDict = {
+            "chat": self._chat_payload(chat),
+            "from": chat.user,
+            "date": int(time.time()),
+            "old_chat_member": old_member,
+            "new_chat_member": new_member,
+        }
+        self._queue_update("my_chat_member", change)
+        self._emit("my_chat_member", {"chat_id": user_id, "my_chat_member": change})
+        return change
+
     # -- observing the bot -----------------------------------------------------------------
 
     def chat_messages(self, chat_id: int) -> list[SentMessage]:
@@ -966,6 +1012,8 @@ class BotAPIEmulator:
         handler = self._methods.get(request.match_info["method"].lower())
         if token_match is None or handler is None:
             return _json_response(ApiError(404, "Not Found").payload(), 404)
+        if request.match_info["token"] in self.revoked_tokens:
+            return _json_response(ApiError(401, "Unauthorized").payload(), 401)
         self.bot_id = int(token_match.group(1))
         method = request.match_info["method"].lower()
         try:
@@ -1461,6 +1509,8 @@ class BotAPIEmulator:
         router.add_get("/control/users", self._control_users)
         router.add_post("/control/send", self._control_send)
         router.add_post("/control/press", self._control_press)
+        router.add_post("/control/edit", self._control_edit)
+        router.add_post("/control/blocked", self._control_blocked)
         router.add_get("/control/chats/{chat_id}/messages", self._control_messages)
         router.add_get("/control/files/{chat_id}/{message_id}", self._control_file)
         router.add_get("/control/commands", self._control_commands)
@@ -1519,6 +1569,22 @@ class BotAPIEmulator:
         except LookupError as error:
             return _json_response({"error": str(error)}, 404)
         return _json_response({"callback_query_id": query_id})
+
+    async def _control_edit(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        try:
+            edited = await self.edit_text(
+                int(body["user_id"]), int(body["message_id"]), str(body["text"])
+            )
+        except LookupError as error:
+            return _json_response({"error": str(error)}, 404)
+        return _json_response(edited)
+
+    async def _control_blocked(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        return _json_response(
+            self.set_bot_blocked(int(body["user_id"]), bool(body.get("blocked", True)))
+        )
 
     async def _control_messages(self, request: web.Request) -> web.Response:
         messages = self.chat_messages(int(request.match_info["chat_id"]))

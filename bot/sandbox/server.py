@@ -227,7 +227,8 @@ class SandboxServer:
     async def _record_typed(self, events: asyncio.Queue[JSONDict | None]) -> None:
         try:
             while (event := await events.get()) is not None:
-                if event["event"] != "user_message":
+                # An edit replaces the text shown for that message (the bot ignores it).
+                if event["event"] not in ("user_message", "user_edit"):
                     continue
                 message = event["data"]["message"]
                 self._typed.setdefault(int(event["data"]["chat_id"]), {})[
@@ -257,20 +258,27 @@ class SandboxServer:
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """The control API can act as anybody, so only this page may use it.
+        """The control API can act as anybody, so only this page may use it; the emulated
+        Bot API (`/bot<token>/...`) reads every chat and sends as the bot, so it gets the
+        same checks.
 
         A Host check stops DNS rebinding while bound to loopback; an Origin check stops
-        other sites from posting. The bot's own Bot API calls carry neither problem.
+        other sites from posting. The bot's own calls pass both: it talks to the loopback
+        address and, not being a browser, sends no Origin.
         """
-        if not request.path.startswith("/bot"):
-            if _is_loopback(self.host):
-                name = (request.url.host or "").strip("[]")
-                if name not in LOOPBACK_NAMES:
-                    raise web.HTTPForbidden(text="the sandbox answers on its loopback address only")
-            if request.method not in ("GET", "HEAD", "OPTIONS"):
-                origin = request.headers.get("Origin")
-                if origin is not None and origin != f"{request.scheme}://{request.host}":
-                    raise web.HTTPForbidden(text="requests from other sites are refused")
+        if _is_loopback(self.host):
+            name = (request.url.host or "").strip("[]")
+            if name not in LOOPBACK_NAMES:
+                raise web.HTTPForbidden(text="the sandbox answers on its loopback address only")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("Origin")
+            if origin is not None and origin != f"{request.scheme}://{request.host}":
+                raise web.HTTPForbidden(text="requests from other sites are refused")
+        # The emulated Bot API takes its parameters from the query string too, so even a
+        # GET (an <img> on another site, which sends no Origin) could send as the bot.
+        fetched_from = request.headers.get("Sec-Fetch-Site")
+        if request.path.startswith("/bot") and fetched_from not in (None, "same-origin", "none"):
+            raise web.HTTPForbidden(text="requests from other sites are refused")
         return await handler(request)
 
     async def _page(self, request: web.Request) -> web.Response:

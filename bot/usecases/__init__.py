@@ -9,9 +9,19 @@ from typing import Any
 
 
 class Refused(Exception):
-    """The action breaks a rule; `key` is the translation key of the explanation."""
+    """The action breaks a rule; `key` is the translation key of the explanation.
 
-    def __init__(self, key: str, /, **values: Any) -> None:
+    `stay` says whether the person remains at the step they are answering (a
+    typed answer that can be corrected) or the flow ends (what it was about is
+    gone or no longer theirs). The use case decides; handlers never inspect keys.
+    """
+
+    def __init__(self, key: str, /, *, stay: bool = False, **values: Any) -> None:
         super().__init__(key)
         self.key = key
+        self.stay = stay
         self.values = values
+
+    def with_values(self, **values: Any) -> Refused:
+        """The same refusal with some values replaced (e.g. dates written out)."""
+        return Refused(self.key, stay=self.stay, **{**self.values, **values})

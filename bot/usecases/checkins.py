@@ -26,7 +26,7 @@ SHARED_KIND = "checkin_shared"
 # New check-ins start only while active; one already open may be finished while closing.
 ANSWERABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
 
-# Keys built from a `CheckInRefused` reason.
+# Keys built from a `CheckInRefused` reason (see `_refused`).
 REFUSALS = (
     N_("checkins.refused.empty"),
     N_("checkins.refused.too_long"),
@@ -71,7 +71,8 @@ def _zone(user: User) -> ZoneInfo:
 
 
 def _refused(problem: CheckInRefused) -> Refused:
-    return Refused(f"checkins.refused.{problem.reason}", limit=rules.MAX_CHARS)
+    """An answer that breaks a rule can be given again: the person stays at the question."""
+    return Refused(f"checkins.refused.{problem.reason}", stay=True, limit=rules.MAX_CHARS)
 
 
 # -- planning ---------------------------------------------------------------------------------
@@ -140,11 +141,16 @@ async def plan_checkins(session: AsyncSession, *, now: datetime) -> int:
 # -- seeing and answering ---------------------------------------------------------------------
 
 
-async def view(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView:
-    """A check-in as its author sees it; refused for anyone else, the partner included."""
+async def view(
+    session: AsyncSession, *, checkin_id: int, user: User, stay: bool = False
+) -> CheckInView:
+    """A check-in as its author sees it; refused for anyone else, the partner included.
+
+    `stay`: whether a refusal leaves the person at the question they are on (see `current`).
+    """
     checkin = await store.get(session, checkin_id=checkin_id)
     if checkin is None or checkin.user_id != user.id:
-        raise Refused("common.stale_button")
+        raise Refused("common.stale_button", stay=stay)
     seen = await member_view(session, mentorship_id=checkin.mentorship_id, user=user)
     return CheckInView(checkin, seen)
 
@@ -166,23 +172,27 @@ async def still_wanted(session: AsyncSession, *, checkin_id: int, user: User) ->
     return found if newest is not None and newest.id == checkin_id else None
 
 
-async def _open(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView:
-    found = await view(session, checkin_id=checkin_id, user=user)
+async def _open(session: AsyncSession, *, checkin_id: int, user: User, stay: bool) -> CheckInView:
+    found = await view(session, checkin_id=checkin_id, user=user, stay=stay)
     if found.checkin.answered_at is not None:
-        raise Refused("checkins.already_done")
+        raise Refused("checkins.already_done", stay=stay)
     if found.pairing.mentorship.state not in ANSWERABLE or found.pairing.partner is None:
-        raise Refused("checkins.not_active")
+        raise Refused("checkins.not_active", stay=stay)
     newest = await store.latest(
         session, mentorship_id=found.checkin.mentorship_id, user_id=found.checkin.user_id
     )
     if newest is not None and newest.id != checkin_id:
-        raise Refused("checkins.superseded")
+        raise Refused("checkins.superseded", stay=stay)
     return found
 
 
 async def begin(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView:
-    """Make `checkin_id` the check-in this person's next answers are about."""
-    found = await _open(session, checkin_id=checkin_id, user=user)
+    """Make `checkin_id` the check-in this person's next answers are about.
+
+    A check-in that cannot be opened (finished, superseded, someone else's) is
+    explained and changes nothing: the person stays wherever they were.
+    """
+    found = await _open(session, checkin_id=checkin_id, user=user, stay=True)
     user.focus_checkin_id = checkin_id
     await mentorships.save(session, user)
     return found
@@ -207,11 +217,18 @@ async def begin_latest(session: AsyncSession, *, user: User) -> CheckInView | No
 async def current(
     session: AsyncSession, *, user: User, checkin_id: int | None = None
 ) -> CheckInView:
-    """The check-in being answered; a button naming another one is stale."""
+    """The check-in being answered; a button naming another one is stale.
+
+    A refused button press (`checkin_id` given) leaves the person at the question
+    they are on, so a stale or forged press changes nothing at all. A typed
+    answer whose check-in is gone (finished, superseded, the mentorship over)
+    ends the questions.
+    """
+    pressed = checkin_id is not None
     focus = user.focus_checkin_id
-    if focus is None or (checkin_id is not None and checkin_id != focus):
-        raise Refused("common.stale_button")
-    return await _open(session, checkin_id=focus, user=user)
+    if focus is None or (pressed and checkin_id != focus):
+        raise Refused("common.stale_button", stay=pressed)
+    return await _open(session, checkin_id=focus, user=user, stay=pressed)
 
 
 async def answer(
@@ -222,7 +239,7 @@ async def answer(
     value: str,
     checkin_id: int | None = None,
 ) -> CheckInView:
-    """Store one answer of the check-in being answered."""
+    """Store one answer of the check-in being answered (typed, or a button naming it)."""
     found = await current(session, user=user, checkin_id=checkin_id)
     row = found.checkin
     try:
@@ -235,7 +252,7 @@ async def answer(
             else:
                 setattr(row, step, cleaned)
         else:
-            raise Refused("common.stale_button")
+            raise Refused("common.stale_button", stay=checkin_id is not None)
     except CheckInRefused as problem:
         raise _refused(problem) from None
     await mentorships.save(session, row)
@@ -245,7 +262,7 @@ async def answer(
 async def skip_note(session: AsyncSession, *, user: User, checkin_id: int) -> CheckInView:
     found = await current(session, user=user, checkin_id=checkin_id)
     if found.step != "note":
-        raise Refused("common.stale_button")
+        raise Refused("common.stale_button", stay=True)
     found.checkin.note_to_partner = rules.NO_NOTE
     await mentorships.save(session, found.checkin)
     return found
@@ -257,7 +274,7 @@ async def share(
     """Finish the check-in with the author's choice of what the partner sees."""
     found = await current(session, user=user, checkin_id=checkin_id)
     if found.step != rules.SHARE or choice not in set(Sharing):
-        raise Refused("common.stale_button")
+        raise Refused("common.stale_button", stay=True)
     row = found.checkin
     try:
         row.shared, row.note_shared = rules.sharing_flags(

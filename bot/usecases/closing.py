@@ -3,6 +3,7 @@ private reason, extending the planned end, and the look-back when it closes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from bot.domain.goals import GoalKind, GoalState
 from bot.domain.mentorship import check_transition
 from bot.i18n import N_
 from bot.usecases import Refused, notify
-from bot.usecases.pairing import display_name, member_view
+from bot.usecases.pairing import member_view
 from storage import goals, mentorships, outbox
 from storage.mentorships import Pairing
 from storage.models import (
@@ -45,9 +46,19 @@ def _feedback_button(mentorship_id: int) -> notify.Buttons:
 
 
 async def end_early(
-    session: AsyncSession, *, mentorship_id: int, user: User, reason: str, now: datetime
+    session: AsyncSession,
+    *,
+    mentorship_id: int,
+    user: User,
+    reason: str,
+    now: datetime,
+    notice: str = N_("closing.partner_ended"),
 ) -> Pairing:
-    """End now. The reason is kept for its author and the statistics, never for the partner."""
+    """End now. The reason is kept for its author and the statistics, never for the partner.
+
+    `notice` is what the partner is told (someone erasing their data, see
+    `bot.usecases.privacy`, ends with a notice of its own).
+    """
     seen = await member_view(session, mentorship_id=mentorship_id, user=user)
     if seen.mentorship.state not in ENDABLE or seen.partner is None:
         raise Refused("closing.already_over")
@@ -64,8 +75,8 @@ async def end_early(
     await notify.tell(
         session,
         recipient=seen.partner,
-        key=N_("closing.partner_ended"),
-        values={"name": display_name(user)},
+        key=notice,
+        values={"name": notify.name_of(user)},
         buttons=_feedback_button(mentorship.id),
         dedupe=f"closing:{mentorship.id}:ended",
         now=now,
@@ -90,7 +101,7 @@ async def start_closing(
         session,
         recipient=seen.partner,
         key=N_("closing.started_by_partner"),
-        values={"name": display_name(user)},
+        values={"name": notify.name_of(user)},
         buttons=_feedback_button(mentorship.id),
         dedupe=f"closing:{mentorship.id}:started",
         now=now,
@@ -114,14 +125,35 @@ async def assessed_goals(
     return found
 
 
-async def my_feedback(
-    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
-) -> tuple[ClosingFeedback, list[tuple[Goal, GoalRevision | None]], Pairing]:
-    """This person's closing feedback (started if needed), the goals to assess, the pair."""
-    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+@dataclass(frozen=True, slots=True)
+class FeedbackView:
+    """One person's closing feedback as they answer it, with the goals and the pair.
+
+    `notice` is what to tell them before the next question: that their answer
+    submitted the feedback, or why an answer was not taken.
+    """
+
+    feedback: ClosingFeedback
+    assessed: list[tuple[Goal, GoalRevision | None]]
+    pairing: Pairing
+    notice: str | None = None
+
+    @property
+    def next(self) -> tuple[str, int | None]:
+        """The next unanswered part ("done" once submitted) and the goal it is about."""
+        return rules.next_step(self.feedback, [g.id for g, _ in self.assessed if g.id])
+
+    @property
+    def partner(self) -> User:
+        assert self.pairing.partner is not None
+        return self.pairing.partner
+
+
+async def _feedback_of(session: AsyncSession, *, seen: Pairing, user: User) -> FeedbackView:
     if seen.mentorship.state not in FEEDBACK_STATES:
         raise Refused("closing.not_closing")
-    assert user.id is not None
+    mentorship_id = seen.mentorship.id
+    assert user.id is not None and mentorship_id is not None
     feedback = (
         await session.exec(
             select(ClosingFeedback).where(
@@ -135,7 +167,29 @@ async def my_feedback(
     if user.current_mentorship_id != mentorship_id:
         user.current_mentorship_id = mentorship_id
         await mentorships.save(session, user)
-    return feedback, await assessed_goals(session, mentorship_id=mentorship_id), seen
+    return FeedbackView(feedback, await assessed_goals(session, mentorship_id=mentorship_id), seen)
+
+
+async def feedback_view(session: AsyncSession, *, mentorship_id: int, user: User) -> FeedbackView:
+    """This person's closing feedback (started if needed): what to ask them next."""
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    return await _feedback_of(session, seen=seen, user=user)
+
+
+async def my_feedback(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> tuple[ClosingFeedback, list[tuple[Goal, GoalRevision | None]], Pairing]:
+    """This person's closing feedback (started if needed), the goals to assess, the pair."""
+    found = await feedback_view(session, mentorship_id=mentorship_id, user=user)
+    return found.feedback, found.assessed, found.pairing
+
+
+async def begin_closing(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> FeedbackView:
+    """Start closing (the partner is told) and open this person's feedback, in one go."""
+    seen = await start_closing(session, mentorship_id=mentorship_id, user=user, now=now)
+    return await _feedback_of(session, seen=seen, user=user)
 
 
 async def answer(
@@ -149,41 +203,98 @@ async def answer(
     goal_id: int | None = None,
 ) -> ClosingFeedback:
     """Store one answer of the closing feedback; the last one (sharing) submits it."""
-    feedback, assessed, seen = await my_feedback(
-        session, mentorship_id=mentorship_id, user=user, now=now
+    found = await feedback_view(session, mentorship_id=mentorship_id, user=user)
+    not_taken = await _take(
+        session, found, user=user, step=step, value=value, goal_id=goal_id, now=now
     )
+    if not_taken is not None:
+        raise Refused(not_taken)
+    return found.feedback
+
+
+async def answer_feedback(
+    session: AsyncSession,
+    *,
+    mentorship_id: int,
+    user: User,
+    step: str,
+    value: str,
+    now: datetime,
+    goal_id: int | None = None,
+) -> FeedbackView:
+    """Store one answer and return what to ask next: one step of the feedback questions.
+
+    A typed answer that can be corrected is refused and its question stays open.
+    An answer to a question that is not the open one (an old button, a second
+    press, feedback already submitted) is not taken; the view's notice says so,
+    and the open question is asked again (or the feedback is done).
+    """
+    found = await feedback_view(session, mentorship_id=mentorship_id, user=user)
+    not_taken = await _take(
+        session, found, user=user, step=step, value=value, goal_id=goal_id, now=now
+    )
+    if not_taken is not None:
+        return replace(found, notice=not_taken)
+    if found.feedback.submitted_at is not None:
+        shared = found.feedback.shared
+        return replace(
+            found, notice=N_("closing.submitted_shared") if shared else N_("closing.submitted")
+        )
+    return found
+
+
+async def _take(
+    session: AsyncSession,
+    found: FeedbackView,
+    *,
+    user: User,
+    step: str,
+    value: str,
+    goal_id: int | None,
+    now: datetime,
+) -> str | None:
+    """Store `value` as the answer to `step`; the key of why it is not taken, if it is not.
+
+    A typed answer that breaks a rule is refused with `stay`: it can be corrected.
+    """
+    feedback = found.feedback
     if feedback.submitted_at is not None:
-        raise Refused("closing.already_submitted")
-    expected, expected_goal = rules.next_step(feedback, [g.id for g, _ in assessed if g.id])
+        return N_("closing.already_submitted")
+    expected, expected_goal = found.next
     if step != expected or (step == "goals" and goal_id != expected_goal):
-        raise Refused("common.stale_button")
+        return N_("common.stale_button")
     if step == "goals":
         if value not in rules.GOAL_OUTCOMES:
-            raise Refused("common.stale_button")
+            return N_("common.stale_button")
         feedback.goal_outcomes = {**feedback.goal_outcomes, str(goal_id): value}
     elif step in ("most_valuable", "could_be_better"):
         cleaned = value.strip()
         if not cleaned:
-            raise Refused("common.text_please")
+            raise Refused("common.text_please", stay=True)
         if len(cleaned) > rules.FEEDBACK_MAX_CHARS:
-            raise Refused("closing.too_long", limit=rules.FEEDBACK_MAX_CHARS, length=len(cleaned))
+            raise Refused(
+                "closing.too_long",
+                stay=True,
+                limit=rules.FEEDBACK_MAX_CHARS,
+                length=len(cleaned),
+            )
         setattr(feedback, step, cleaned)
     elif step == "rating":
         if value not in {"1", "2", "3", "4", "5"}:
-            raise Refused("closing.rating_buttons")
+            raise Refused("closing.rating_buttons", stay=True)
         feedback.rating = int(value)
     elif step == "stay_in_touch":
         if value not in ("yes", "no"):
-            raise Refused("common.stale_button")
+            return N_("common.stale_button")
         feedback.stay_in_touch = value == "yes"
     elif step == "share":
         if value not in ("yes", "no"):
-            raise Refused("common.stale_button")
+            return N_("common.stale_button")
         feedback.shared, feedback.submitted_at = value == "yes", now
     await mentorships.save(session, feedback)
     if step == "share":
-        await _after_submit(session, feedback=feedback, seen=seen, user=user, now=now)
-    return feedback
+        await _after_submit(session, feedback=feedback, seen=found.pairing, user=user, now=now)
+    return None
 
 
 async def _after_submit(
@@ -324,7 +435,7 @@ async def propose_extension(
         session,
         recipient=seen.partner,
         key=N_("closing.extension_proposed"),
-        values={"name": display_name(user), "months": months, "end": proposed},
+        values={"name": notify.name_of(user), "months": months, "end": proposed},
         buttons=[
             [
                 (
@@ -361,7 +472,7 @@ async def answer_extension(
             session,
             recipient=seen.partner,
             key=N_("closing.extension_declined"),
-            values={"name": display_name(user)},
+            values={"name": notify.name_of(user)},
             dedupe=f"closing:{mentorship_id}:extend-no:{now.isoformat()}",
             now=now,
             mentorship_id=mentorship_id,

@@ -52,6 +52,32 @@ class ContractStatus:
         )
         return latest if mine is None else None
 
+    @property
+    def to_write(self) -> bool:
+        """Nothing to answer, in force or sent and waiting: /contract opens a draft."""
+        latest, in_force = self.latest, self.in_force
+        if self.awaiting_me is not None:
+            return False
+        if in_force is not None and latest is not None and latest.id == in_force.id:
+            return False
+        return latest is None or latest.submitted_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An unsent version this user writes, with the mentorship as they see it."""
+
+    contract: Contract
+    pairing: Pairing
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What /contract shows: the status, and the draft it opened when it is this user's turn."""
+
+    status: ContractStatus
+    draft: Draft | None
+
 
 def _ready_for_contract(seen: Pairing) -> None:
     state = seen.mentorship.state
@@ -78,7 +104,25 @@ async def status(session: AsyncSession, *, mentorship_id: int, user: User) -> Co
 
 async def open_draft(session: AsyncSession, *, mentorship_id: int, user: User) -> Contract:
     """The draft this user writes: resumed, or started (the first one by the adept)."""
+    found = await draft_to_write(session, mentorship_id=mentorship_id, user=user)
+    return found.contract
+
+
+async def draft_to_write(session: AsyncSession, *, mentorship_id: int, user: User) -> Draft:
+    """`open_draft`, with the mentorship as this user sees it (for the review card)."""
     current = await status(session, mentorship_id=mentorship_id, user=user)
+    return Draft(await _open(session, current, user=user), current.pairing)
+
+
+async def overview(session: AsyncSession, *, mentorship_id: int, user: User) -> Overview:
+    """What /contract shows now; when it is this user's turn to write, the draft is opened."""
+    current = await status(session, mentorship_id=mentorship_id, user=user)
+    if not current.to_write:
+        return Overview(current, None)
+    return Overview(current, Draft(await _open(session, current, user=user), current.pairing))
+
+
+async def _open(session: AsyncSession, current: ContractStatus, *, user: User) -> Contract:
     _ready_for_contract(current.pairing)
     if current.my_draft is not None:
         return current.my_draft
@@ -91,10 +135,24 @@ async def open_draft(session: AsyncSession, *, mentorship_id: int, user: User) -
         raise Refused(N_("contract.waiting_for_partner"), name=_partner_name(current.pairing))
     if current.in_force is None and current.pairing.me.role != Role.ADEPT:
         raise Refused(N_("contract.adept_drafts_first"), name=_partner_name(current.pairing))
-    assert user.id is not None
+    mentorship_id = current.pairing.mentorship.id
+    assert mentorship_id is not None and user.id is not None
     return await contracts.new_version(
         session, mentorship_id=mentorship_id, drafted_by_id=user.id, based_on=current.in_force
     )
+
+
+async def current_draft(session: AsyncSession, *, user: User) -> Draft:
+    """The unsent draft this user writes in their current mentorship (a typed answer's target).
+
+    Gone (sent, replaced, or never begun): the flow ends.
+    """
+    mentorship_id = user.current_mentorship_id
+    if mentorship_id is not None:
+        current = await status(session, mentorship_id=mentorship_id, user=user)
+        if current.my_draft is not None:
+            return Draft(current.my_draft, current.pairing)
+    raise Refused("common.stale_button")
 
 
 async def _my_draft(session: AsyncSession, *, contract_id: int, user: User) -> Contract:
@@ -112,6 +170,24 @@ async def set_term(
 ) -> Contract:
     """Store one term of the draft; typed values are checked by the domain rules."""
     contract = await _my_draft(session, contract_id=contract_id, user=user)
+    await _set(session, contract, term=term, value=value)
+    return contract
+
+
+async def answer_current_draft(
+    session: AsyncSession, *, user: User, term: str, value: str
+) -> Draft:
+    """A typed answer or a choice for the current draft.
+
+    A refused value keeps the person at the question; a draft that is gone ends the flow.
+    """
+    draft = await current_draft(session, user=user)
+    await _set(session, draft.contract, term=term, value=value)
+    return draft
+
+
+async def _set(session: AsyncSession, contract: Contract, *, term: str, value: str) -> None:
+    # Refused values can be corrected (or another button pressed): the person stays.
     try:
         if term == "aims":
             contract.aims = rules.clean_aims(value)
@@ -120,19 +196,31 @@ async def set_term(
         elif term in rules.CHOICES:
             setattr(contract, term, rules.check_choice(term, value))
         else:
-            raise Refused("common.stale_button")
+            raise Refused("common.stale_button", stay=True)
     except rules.TermRefused as refused:
-        raise Refused(f"contract.refused.{refused.reason}") from None
+        raise Refused(f"contract.refused.{refused.reason}", stay=True) from None
     await mentorships.save(session, contract)
-    return contract
 
 
 async def submit(session: AsyncSession, *, contract_id: int, user: User, now: datetime) -> Contract:
     """Send the draft to the partner; sending it counts as the author's acceptance."""
     contract = await _my_draft(session, contract_id=contract_id, user=user)
+    seen = await member_view(session, mentorship_id=contract.mentorship_id, user=user)
+    await _submit(session, Draft(contract, seen), now=now)
+    return contract
+
+
+async def send_current_draft(session: AsyncSession, *, user: User, now: datetime) -> Draft:
+    """Send the current draft (the review card's button)."""
+    draft = await current_draft(session, user=user)
+    await _submit(session, draft, now=now)
+    return draft
+
+
+async def _submit(session: AsyncSession, draft: Draft, *, now: datetime) -> None:
+    contract, seen = draft.contract, draft.pairing
     if rules.first_missing(contract) is not None:
         raise Refused("contract.incomplete")
-    seen = await member_view(session, mentorship_id=contract.mentorship_id, user=user)
     assert seen.partner is not None
     contract.submitted_at = now
     contract.change_request = None
@@ -150,7 +238,6 @@ async def submit(session: AsyncSession, *, contract_id: int, user: User, now: da
         payload={"contract_id": contract.id},
         mentorship_id=contract.mentorship_id,
     )
-    return contract
 
 
 async def _awaiting(session: AsyncSession, *, contract_id: int, user: User) -> ContractStatus:
@@ -205,7 +292,7 @@ async def accept(
             recipient=member,
             key=N_("contract.active") if activated else N_("contract.change_accepted"),
             values={
-                "name": display_name(other),
+                "name": notify.name_of(other),
                 "start": start,
                 "end": mentorship.planned_end,
             },
@@ -236,7 +323,7 @@ async def request_change(
     assert seen.partner is not None
     cleaned = comment.strip()
     if len(cleaned) < 3:
-        raise Refused("contract.comment_empty")
+        raise Refused("contract.comment_empty", stay=True)  # retyped at the same step
     contract.change_request = cleaned[:3000]
     contract.submitted_at = None
     contract.adept_accepted_at = contract.mentor_accepted_at = None
@@ -245,7 +332,10 @@ async def request_change(
         session,
         recipient=seen.partner,
         key=N_("contract.change_requested"),
-        values={"name": display_name(user), "comment": contract.change_request},
+        values={
+            "name": notify.name_of(user),
+            "comment": notify.text_of(Contract, contract.id, "change_request"),
+        },
         buttons=[[(N_("contract.button.revise"), f"ctr:draft:{contract.mentorship_id}")]],
         dedupe=f"contract:{contract.id}:change:{now.isoformat()}",
         now=now,

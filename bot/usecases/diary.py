@@ -45,11 +45,12 @@ class Page:
 
 
 def _clean(text: str) -> str:
+    """The entry's text; an empty or overlong one can be typed again, so the writer stays."""
     cleaned = text.strip()
     if not cleaned:
-        raise Refused("diary.empty")
+        raise Refused("diary.empty", stay=True)
     if len(cleaned) > rules.MAX_CHARS:
-        raise Refused(N_("diary.too_long"), limit=rules.MAX_CHARS, length=len(cleaned))
+        raise Refused(N_("diary.too_long"), stay=True, limit=rules.MAX_CHARS, length=len(cleaned))
     return cleaned
 
 
@@ -72,7 +73,6 @@ async def write(
     now: datetime,
 ) -> DiaryEntry:
     """A new private entry; `mentorship_id` must be the user's, `meeting_id` one of its meetings."""
-    assert user.id is not None
     cleaned = _clean(text)
     if mentorship_id is not None:
         await pairing.member_view(session, mentorship_id=mentorship_id, user=user)
@@ -81,6 +81,26 @@ async def write(
         or not await entries.meeting_in(session, meeting_id=meeting_id, mentorship_id=mentorship_id)
     ):
         raise Refused("common.not_yours")
+    return await _add(
+        session,
+        user=user,
+        mentorship_id=mentorship_id,
+        meeting_id=meeting_id,
+        text=cleaned,
+        now=now,
+    )
+
+
+async def _add(
+    session: AsyncSession,
+    *,
+    user: User,
+    mentorship_id: int | None,
+    meeting_id: int | None,
+    text: str,
+    now: datetime,
+) -> DiaryEntry:
+    assert user.id is not None
     return await entries.add(
         session,
         entry=DiaryEntry(
@@ -88,7 +108,7 @@ async def write(
             mentorship_id=mentorship_id,
             meeting_id=meeting_id,
             visibility=Visibility.PRIVATE,
-            text=cleaned,
+            text=text,
             created_at=now,
         ),
     )
@@ -101,17 +121,22 @@ RECENT_MEETING = timedelta(days=7)
 async def write_in_current(
     session: AsyncSession, *, user: User, text: str, now: datetime
 ) -> Written:
-    """A new entry tied to the user's current mentorship, if there is one."""
-    choice = await pairing.resolve(session, user=user)
-    seen = choice.chosen
+    """A new entry tied to the user's current mentorship, if there is one.
+
+    The mentorship is found among the user's own memberships, and the meeting is
+    checked to be one of its own by `_recent_meeting`, so neither is read again
+    (as `write` would) before the entry is added.
+    """
+    cleaned = _clean(text)
+    seen = (await pairing.resolve(session, user=user)).chosen
     mentorship_id = seen.mentorship.id if seen else None
     meeting_id = await _recent_meeting(session, user=user, mentorship_id=mentorship_id, now=now)
-    entry = await write(
+    entry = await _add(
         session,
         user=user,
         mentorship_id=mentorship_id,
-        text=text,
         meeting_id=meeting_id,
+        text=cleaned,
         now=now,
     )
     return Written(entry, seen.partner if seen else None)
@@ -136,8 +161,11 @@ async def _recent_meeting(
 
 async def continue_latest(
     session: AsyncSession, *, user: User, text: str, now: datetime
-) -> Written:
-    """Add a text to the entry just written (the rest of a long message Telegram split)."""
+) -> Written | None:
+    """Add a text to the entry just written (the rest of a long message Telegram split).
+
+    None when there is no such entry: then the text was not meant for the diary.
+    """
     assert user.id is not None
     latest = await entries.latest_by(session, author_id=user.id)
     # A shared entry is not extended: the partner was shown what it said when shared.
@@ -146,7 +174,7 @@ async def continue_latest(
         or latest.visibility != Visibility.PRIVATE
         or not rules.continues(latest.created_at, now)
     ):
-        raise Refused("diary.continue_too_late")
+        return None
     latest.text = _clean(f"{latest.text}\n{text.strip()}")
     await entries.save(session, entry=latest)
     partner = await _partner(session, mentorship_id=latest.mentorship_id, user_id=user.id)

@@ -23,7 +23,8 @@ from storage import goals, mentorships
 from storage.mentorships import Pairing
 from storage.models import Goal, GoalProgress, GoalRevision, Role, User, Visibility
 
-# Keys reached through `Refused(f"goal.refused.{reason}")`.
+# Keys reached through `Refused(f"goal.refused.{reason}", stay=True)`: the answer can be
+# corrected, so the person stays at the step.
 REFUSALS = (
     N_("goal.refused.specific_too_short"),
     N_("goal.refused.measurable_too_short"),
@@ -248,8 +249,39 @@ async def set_answer(
     text: str,
     today: date,
 ) -> Draft:
-    """Store one step of the draft; typed answers are checked by the domain rules."""
+    """Store one step of the draft a button names; checked by the domain rules."""
     draft = await my_draft(session, revision_id=revision_id, user=user)
+    return await _answer(session, draft, user=user, field=field, text=text, today=today)
+
+
+async def answer_current_draft(
+    session: AsyncSession, *, user: User, field: str, text: str, today: date
+) -> Draft:
+    """A typed answer to the wizard's question: stored in the draft being written.
+
+    A refused answer keeps the person at the question; a draft that is gone
+    (sent or discarded meanwhile) ends the wizard.
+    """
+    draft = await current_draft(session, user=user)
+    if draft is None or draft.revision.id is None:
+        raise Refused("goal.draft_gone")
+    return await _answer(session, draft, user=user, field=field, text=text, today=today)
+
+
+async def draft_field(
+    session: AsyncSession, *, revision_id: int, user: User, letter: str
+) -> tuple[Draft, str]:
+    """The draft and the step an edit button names (one of S, M, R, T of its kind)."""
+    draft = await my_draft(session, revision_id=revision_id, user=user)
+    field = rules.LETTERS.get(letter)
+    if field is None or field not in rules.steps(draft.goal.kind):
+        raise Refused("goal.draft_gone")
+    return draft, field
+
+
+async def _answer(
+    session: AsyncSession, draft: Draft, *, user: User, field: str, text: str, today: date
+) -> Draft:
     if field not in rules.steps(draft.goal.kind):
         raise Refused("goal.draft_gone")
     revision = draft.revision
@@ -257,16 +289,20 @@ async def set_answer(
     if field == "target_date":
         parsed = dates.parse_date(text, today=today, timezone=user.timezone, language=user.language)
         if parsed is None:
-            raise Refused("goal.refused.date_unclear")
+            raise Refused("goal.refused.date_unclear", stay=True)
         try:
             revision.target_date = rules.check_target(parsed, today=today, planned_end=planned_end)
         except GoalRefused as refused:
-            raise Refused(f"goal.refused.{refused.reason}", date=parsed, end=planned_end) from None
+            raise Refused(
+                f"goal.refused.{refused.reason}", stay=True, date=parsed, end=planned_end
+            ) from None
     else:
         try:
             setattr(revision, field, rules.clean_answer(field, text))
         except GoalRefused as refused:
-            raise Refused(f"goal.refused.{refused.reason}", limit=rules.MAX_CHARS) from None
+            raise Refused(
+                f"goal.refused.{refused.reason}", stay=True, limit=rules.MAX_CHARS
+            ) from None
     await mentorships.save(session, revision)
     return draft
 
@@ -373,7 +409,7 @@ async def accept(session: AsyncSession, *, revision_id: int, user: User, now: da
         session,
         recipient=seen.partner,
         key=N_("goal.accepted"),
-        values={"name": display_name(user), "goal": headline(revision)},
+        values={"name": notify.name_of(user), "goal": notify.goal_headline(revision)},
         buttons=[
             [
                 (N_("goal.button.progress"), f"g:prog:{goal.id}"),
@@ -405,7 +441,7 @@ async def challenge(session: AsyncSession, *, user: User, comment: str, now: dat
     try:
         cleaned = rules.clean_comment(comment)
     except GoalRefused as refused:
-        raise Refused(f"goal.refused.{refused.reason}", limit=rules.MAX_CHARS) from None
+        raise Refused(f"goal.refused.{refused.reason}", stay=True, limit=rules.MAX_CHARS) from None
     revision, seen = review.revision, review.pairing
     assert seen.partner is not None
     revision.mentor_response = Response.CHALLENGED
@@ -420,9 +456,9 @@ async def challenge(session: AsyncSession, *, user: User, comment: str, now: dat
         recipient=seen.partner,
         key=N_("goal.challenged"),
         values={
-            "name": display_name(user),
-            "goal": headline(revision),
-            "comment": rules.excerpt(cleaned, QUOTED),
+            "name": notify.name_of(user),
+            "goal": notify.goal_headline(revision),
+            "comment": notify.text_of(GoalRevision, revision.id, "mentor_comment", limit=QUOTED),
         },
         buttons=[
             [
@@ -524,7 +560,7 @@ async def record_progress(
     try:
         value = goal.progress_percent if percent is None else rules.check_percent(percent)
     except GoalRefused as refused:
-        raise Refused(f"goal.refused.{refused.reason}") from None
+        raise Refused(f"goal.refused.{refused.reason}", stay=True) from None
     row = await goals.add_progress(session, goal=goal, percent=value, now=now)
     await _focus(session, user, goal, seen)
     return goal, row
@@ -536,7 +572,7 @@ async def record_typed_progress(
     try:
         percent = rules.parse_percent(text)
     except GoalRefused as refused:
-        raise Refused(f"goal.refused.{refused.reason}") from None
+        raise Refused(f"goal.refused.{refused.reason}", stay=True) from None
     return await record_progress(
         session, goal_id=user.focus_goal_id, user=user, percent=percent, now=now
     )
@@ -552,7 +588,7 @@ async def add_note(session: AsyncSession, *, user: User, note: str) -> GoalProgr
     try:
         latest.note = rules.clean_note(note)
     except GoalRefused as refused:
-        raise Refused(f"goal.refused.{refused.reason}", limit=rules.MAX_CHARS) from None
+        raise Refused(f"goal.refused.{refused.reason}", stay=True, limit=rules.MAX_CHARS) from None
     user.focus_goal_id = None
     await mentorships.save(session, latest, user)
     return latest
@@ -581,7 +617,7 @@ async def close(
     try:
         cleaned = rules.clean_comment(reason)
     except GoalRefused as refused:
-        raise Refused(f"goal.refused.{refused.reason}", limit=rules.MAX_CHARS) from None
+        raise Refused(f"goal.refused.{refused.reason}", stay=True, limit=rules.MAX_CHARS) from None
     assert goal.id is not None and seen.partner is not None
     goal.state = outcome
     goal.closed_reason = cleaned
@@ -599,9 +635,9 @@ async def close(
             if outcome == GoalState.ACHIEVED
             else N_("goal.partner_dropped"),
             values={
-                "name": display_name(user),
-                "goal": headline(sent),
-                "reason": rules.excerpt(cleaned, QUOTED),
+                "name": notify.name_of(user),
+                "goal": notify.goal_headline(sent),
+                "reason": notify.text_of(Goal, goal.id, "closed_reason", limit=QUOTED),
             },
             buttons=[[(N_("goal.button.open"), f"g:show:{goal.id}")]],
             dedupe=f"goal:{goal.id}:closed",
@@ -642,7 +678,7 @@ async def _tell_shared(
         session,
         recipient=seen.partner,
         key=N_("goal.mentor_shared"),
-        values={"name": display_name(owner), "goal": headline(revision)},
+        values={"name": notify.name_of(owner), "goal": notify.goal_headline(revision)},
         buttons=[[(N_("goal.button.open"), f"g:show:{goal.id}")]],
         dedupe=f"goal:{goal.id}:v{goal.current_version}:shared:{now.isoformat()}",
         now=now,

@@ -9,10 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.mentorship import IntroDecision, IntroOutcome, check_transition, intro_outcome
 from bot.i18n import N_
 from bot.usecases import Refused, notify
-from bot.usecases.pairing import display_name, member_view
+from bot.usecases.pairing import member_view
 from storage import mentorships
 from storage.mentorships import Pairing
-from storage.models import MentorshipState, Role, User
+from storage.models import Membership, MentorshipState, Role, User
 
 AREAS_MAX_CHARS = 4000
 DECIDED_TEXTS = (N_("intro.already_decided_continue"), N_("intro.already_decided_stop"))
@@ -39,11 +39,14 @@ async def save_areas(
     session: AsyncSession, *, mentorship_id: int, user: User, text: str, now: datetime
 ) -> Pairing:
     seen = await start_areas(session, mentorship_id=mentorship_id, user=user)
+    # A typed answer that can be corrected: the person stays at the question.
     cleaned = text.strip()
     if len(cleaned) < 3:
-        raise Refused("intro.areas_empty")
+        raise Refused("intro.areas_empty", stay=True)
     if len(cleaned) > AREAS_MAX_CHARS:
-        raise Refused(N_("intro.areas_too_long"), limit=AREAS_MAX_CHARS, length=len(cleaned))
+        raise Refused(
+            N_("intro.areas_too_long"), stay=True, limit=AREAS_MAX_CHARS, length=len(cleaned)
+        )
     seen.me.intro_areas = cleaned
     await mentorships.save(session, seen.me)
     assert seen.partner is not None
@@ -52,7 +55,10 @@ async def save_areas(
         session,
         recipient=seen.partner,
         key=N_("intro.areas_to_mentor"),
-        values={"name": display_name(user), "areas": cleaned},
+        values={
+            "name": notify.name_of(user),
+            "areas": notify.text_of(Membership, seen.me.id, "intro_areas"),
+        },
         dedupe=f"intro:{mentorship_id}:areas:{now.isoformat()}",
         now=now,
         mentorship_id=mentorship_id,
@@ -72,7 +78,7 @@ async def decide(
     seen.me.intro_decision, seen.me.intro_decided_at = decision, now
     await mentorships.save(session, seen.me)
     outcome = intro_outcome(decision, seen.partner_membership.intro_decision)
-    name = display_name(user)
+    name = notify.name_of(user)
     if outcome.someone_stopped:
         target = check_transition(seen.mentorship.state, MentorshipState.ENDED_EARLY)
         seen.mentorship.ended_at, seen.mentorship.end_reason = now, "intro_not_continue"
@@ -99,7 +105,7 @@ async def decide(
                 session,
                 recipient=member,
                 key=N_("intro.both_continue"),
-                values={"name": display_name(seen.partner if member is user else user)},
+                values={"name": notify.name_of(seen.partner if member is user else user)},
                 buttons=[[(N_("intro.button.confidentiality"), f"conf:yes:{mentorship_id}")]],
                 dedupe=f"intro:{mentorship_id}:both:{member.id}",
                 now=now,
@@ -155,7 +161,7 @@ async def agree_confidentiality(
             session,
             recipient=adept,
             key=N_("contract.invite_adept_to_draft"),
-            values={"name": display_name(mentor)},
+            values={"name": notify.name_of(mentor)},
             buttons=[[(N_("contract.button.draft"), f"ctr:draft:{mentorship_id}")]],
             dedupe=f"intro:{mentorship_id}:draft-prompt",
             now=now,
@@ -165,7 +171,7 @@ async def agree_confidentiality(
             session,
             recipient=mentor,
             key=N_("contract.mentor_waits_for_draft"),
-            values={"name": display_name(adept)},
+            values={"name": notify.name_of(adept)},
             dedupe=f"intro:{mentorship_id}:mentor-waits",
             now=now,
             mentorship_id=mentorship_id,
@@ -175,7 +181,7 @@ async def agree_confidentiality(
             session,
             recipient=seen.partner,
             key=N_("intro.partner_agreed_confidentiality"),
-            values={"name": display_name(user)},
+            values={"name": notify.name_of(user)},
             buttons=[[(N_("intro.button.confidentiality"), f"conf:yes:{mentorship_id}")]],
             dedupe=f"intro:{mentorship_id}:conf:{user.id}",
             now=now,

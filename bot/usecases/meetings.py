@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import meetings as rules
+from bot.domain.when import WhenError, parse_when
 from bot.i18n import N_
 from bot.usecases import Refused, notify
 from bot.usecases.pairing import display_name, member_view
@@ -33,6 +34,16 @@ from storage.models import (
 BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
 AGENDA_MAX_CHARS = 4000
 ANSWER_MAX_CHARS = 4000
+# Keys reached through `Refused(f"meetings.when.{reason}", stay=True)`: a typed time that
+# can be corrected, so the person stays at the question.
+WHEN_PROBLEMS = (
+    N_("meetings.when.empty"),
+    N_("meetings.when.no_date"),
+    N_("meetings.when.no_time"),
+    N_("meetings.when.bad_date"),
+    N_("meetings.when.bad_time"),
+    N_("meetings.when.in_past"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +67,48 @@ async def _bookable(session: AsyncSession, *, mentorship_id: int, user: User) ->
     return seen
 
 
-async def view(session: AsyncSession, *, meeting_id: int, user: User) -> MeetingView:
-    """A meeting as one of its pair sees it; refused for anyone else."""
+async def view(
+    session: AsyncSession, *, meeting_id: int, user: User, stay: bool = False
+) -> MeetingView:
+    """A meeting as one of its pair sees it; refused for anyone else.
+
+    A meeting that is gone always ends the step; `stay` keeps the person at
+    their step when they are not one of the pair (an evaluation answer).
+    """
     meeting = await store.get(session, meeting_id=meeting_id)
     if meeting is None:
         raise Refused("common.stale_button")
-    seen = await member_view(session, mentorship_id=meeting.mentorship_id, user=user)
+    try:
+        seen = await member_view(session, mentorship_id=meeting.mentorship_id, user=user)
+    except Refused as refused:
+        raise Refused(refused.key, stay=stay, **refused.values) from None
     adept, mentor = _people(seen, user)
     return MeetingView(meeting, seen, adept, mentor)
 
 
+def _typed_moment(user: User, text: str, now: datetime) -> datetime:
+    """The moment a typed answer means, in the person's zone; a typo can be corrected."""
+    try:
+        return parse_when(text, now=now, zone=ZoneInfo(user.timezone))
+    except WhenError as problem:
+        raise Refused(f"meetings.when.{problem.reason}", stay=True) from None
+
+
 async def _check_free(
-    session: AsyncSession, *, meeting: Meeting, starts_at: datetime, minutes: int, now: datetime
+    session: AsyncSession,
+    *,
+    meeting: Meeting,
+    starts_at: datetime,
+    minutes: int,
+    now: datetime,
+    stay: bool,
 ) -> None:
+    """Refused when the slot is past or overlaps another meeting of the pair.
+
+    `stay`: whether the person may correct it at the step they are at.
+    """
     if starts_at <= now:
-        raise Refused("meetings.when.in_past")
+        raise Refused("meetings.when.in_past", stay=stay)
     others = await store.of_mentorship(
         session, mentorship_id=meeting.mentorship_id, states=store.LIVE_STATES
     )
@@ -79,7 +117,7 @@ async def _check_free(
         [rules.Slot(m.id, m.starts_at, m.duration_minutes) for m in others],
     )
     if clash is not None:
-        raise Refused("meetings.overlap", when=clash.starts_at)
+        raise Refused("meetings.overlap", stay=stay, when=clash.starts_at)
 
 
 async def draft(session: AsyncSession, *, mentorship_id: int, user: User, now: datetime) -> Meeting:
@@ -113,35 +151,57 @@ async def draft(session: AsyncSession, *, mentorship_id: int, user: User, now: d
     return meeting
 
 
-async def _my_draft(session: AsyncSession, *, user: User) -> Meeting:
+async def _my_draft(session: AsyncSession, *, user: User, stay: bool) -> Meeting:
     meeting = (
         await store.get(session, meeting_id=user.focus_meeting_id)
         if user.focus_meeting_id
         else None
     )
     if meeting is None or meeting.state != "draft" or meeting.booked_by_id != user.id:
-        raise Refused("meetings.no_draft")
+        raise Refused("meetings.no_draft", stay=stay)
     return meeting
 
 
 async def set_time(
     session: AsyncSession, *, user: User, starts_at: datetime, now: datetime
 ) -> Meeting:
-    meeting = await _my_draft(session, user=user)
+    """The booking's time; any refusal keeps the adept at the question (as for the length)."""
+    meeting = await _my_draft(session, user=user, stay=True)
     await _check_free(
-        session, meeting=meeting, starts_at=starts_at, minutes=meeting.duration_minutes, now=now
+        session,
+        meeting=meeting,
+        starts_at=starts_at,
+        minutes=meeting.duration_minutes,
+        now=now,
+        stay=True,
     )
     meeting.starts_at = starts_at
     await mentorships.save(session, meeting)
     return meeting
 
 
+async def set_typed_time(session: AsyncSession, *, user: User, text: str, now: datetime) -> Meeting:
+    """The booking's time as the adept typed it ("tis 14:00")."""
+    return await set_time(session, user=user, starts_at=_typed_moment(user, text, now), now=now)
+
+
+async def set_picked_time(
+    session: AsyncSession, *, user: User, stamp: str, now: datetime
+) -> Meeting:
+    """The booking's time from a suggested-slot button (`YYYYmmddHHMM` in the adept's zone)."""
+    try:
+        starts_at = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=ZoneInfo(user.timezone))
+    except ValueError:
+        raise Refused("common.stale_button", stay=True) from None
+    return await set_time(session, user=user, starts_at=starts_at, now=now)
+
+
 async def set_length(session: AsyncSession, *, user: User, minutes: int, now: datetime) -> Meeting:
-    meeting = await _my_draft(session, user=user)
+    meeting = await _my_draft(session, user=user, stay=True)
     if minutes not in rules.DURATIONS:
-        raise Refused("common.stale_button")
+        raise Refused("common.stale_button", stay=True)
     await _check_free(
-        session, meeting=meeting, starts_at=meeting.starts_at, minutes=minutes, now=now
+        session, meeting=meeting, starts_at=meeting.starts_at, minutes=minutes, now=now, stay=True
     )
     meeting.duration_minutes = minutes
     await mentorships.save(session, meeting)
@@ -151,8 +211,12 @@ async def set_length(session: AsyncSession, *, user: User, minutes: int, now: da
 async def book(
     session: AsyncSession, *, user: User, place: str | None, now: datetime
 ) -> MeetingView:
-    """Send the adept's booking to the mentor to confirm."""
-    meeting = await _my_draft(session, user=user)
+    """Send the adept's booking to the mentor to confirm.
+
+    Only a place too long to keep can be corrected at the step; anything else
+    (the draft gone, the slot taken meanwhile) ends the booking.
+    """
+    meeting = await _my_draft(session, user=user, stay=False)
     seen = await _bookable(session, mentorship_id=meeting.mentorship_id, user=user)
     await _check_free(
         session,
@@ -160,9 +224,10 @@ async def book(
         starts_at=meeting.starts_at,
         minutes=meeting.duration_minutes,
         now=now,
+        stay=False,
     )
     if place is not None and len(place.strip()) > rules.PLACE_MAX_CHARS:
-        raise Refused("meetings.place_too_long", limit=rules.PLACE_MAX_CHARS)
+        raise Refused("meetings.place_too_long", stay=True, limit=rules.PLACE_MAX_CHARS)
     adept, mentor = _people(seen, user)
     meeting.place = place.strip() if place and place.strip() else None
     meeting.state = "proposed"
@@ -254,6 +319,7 @@ async def confirm(
         starts_at=meeting.starts_at,
         minutes=meeting.duration_minutes,
         now=now,
+        stay=False,
     )
     meeting.state = "confirmed"
     meeting.awaiting_id = None
@@ -268,7 +334,11 @@ async def confirm(
 async def propose_time(
     session: AsyncSession, *, meeting_id: int, user: User, starts_at: datetime, now: datetime
 ) -> MeetingView:
-    """Another time for a proposed meeting, or a move of a confirmed one; the partner confirms."""
+    """Another time for a proposed meeting, or a move of a confirmed one; the partner confirms.
+
+    A time that is past or taken can be corrected at the step; a meeting that
+    can no longer be moved ends it.
+    """
     found = await view(session, meeting_id=meeting_id, user=user)
     meeting = found.meeting
     if meeting.state not in store.LIVE_STATES:
@@ -276,7 +346,12 @@ async def propose_time(
     if meeting.state == "proposed" and meeting.awaiting_id != user.id:
         raise Refused("meetings.wait_for_answer")
     await _check_free(
-        session, meeting=meeting, starts_at=starts_at, minutes=meeting.duration_minutes, now=now
+        session,
+        meeting=meeting,
+        starts_at=starts_at,
+        minutes=meeting.duration_minutes,
+        now=now,
+        stay=True,
     )
     await outbox.cancel(session, key_prefix=f"meeting:{meeting.id}:")
     partner = found.pairing.partner
@@ -289,6 +364,16 @@ async def propose_time(
     await mentorships.save(session, meeting)
     await _ask_to_confirm(session, meeting=meeting, recipient=partner, now=now)
     return found
+
+
+async def propose_typed_time(
+    session: AsyncSession, *, user: User, text: str, now: datetime
+) -> MeetingView:
+    """A typed new time for the meeting this person is moving (their focused meeting)."""
+    starts_at = _typed_moment(user, text, now)
+    return await propose_time(
+        session, meeting_id=user.focus_meeting_id or 0, user=user, starts_at=starts_at, now=now
+    )
 
 
 async def cancel(
@@ -354,9 +439,9 @@ async def save_agenda(
         raise Refused("meetings.agenda_too_late")
     cleaned = text.strip()
     if len(cleaned) < 2:
-        raise Refused("meetings.agenda_empty")
+        raise Refused("meetings.agenda_empty", stay=True)
     if len(cleaned) > AGENDA_MAX_CHARS:
-        raise Refused("meetings.too_long", limit=AGENDA_MAX_CHARS, length=len(cleaned))
+        raise Refused("meetings.too_long", stay=True, limit=AGENDA_MAX_CHARS, length=len(cleaned))
     assert meeting.id is not None and user.id is not None
     position = len(await store.agenda(session, meeting_id=meeting.id))
     item = await store.add_agenda_item(
@@ -382,11 +467,11 @@ async def save_agenda(
 
 
 async def _evaluation(
-    session: AsyncSession, *, meeting_id: int, user: User, now: datetime
+    session: AsyncSession, *, meeting_id: int, user: User, now: datetime, stay: bool
 ) -> MeetingEvaluation:
-    found = await view(session, meeting_id=meeting_id, user=user)
+    found = await view(session, meeting_id=meeting_id, user=user, stay=stay)
     if found.meeting.state != "confirmed" or found.meeting.starts_at > now:
-        raise Refused("meetings.evaluate_after")
+        raise Refused("meetings.evaluate_after", stay=stay)
     assert user.id is not None
     existing = await store.evaluation_of(session, meeting_id=meeting_id, user_id=user.id)
     if existing is not None:
@@ -399,7 +484,7 @@ async def _evaluation(
 async def start_evaluation(
     session: AsyncSession, *, meeting_id: int, user: User, now: datetime
 ) -> MeetingEvaluation:
-    evaluation = await _evaluation(session, meeting_id=meeting_id, user=user, now=now)
+    evaluation = await _evaluation(session, meeting_id=meeting_id, user=user, now=now, stay=False)
     user.focus_meeting_id = meeting_id
     await mentorships.save(session, user)
     return evaluation
@@ -408,20 +493,28 @@ async def start_evaluation(
 async def answer_evaluation(
     session: AsyncSession, *, user: User, field: str, value: str, now: datetime
 ) -> MeetingEvaluation:
-    """Store one answer of the evaluation of the focused meeting."""
+    """Store one answer of the evaluation of the focused meeting.
+
+    The person stays at the question after any refusal except a meeting that is
+    gone (or a button that no longer applies), which ends the evaluation.
+    """
     if user.focus_meeting_id is None:
         raise Refused("common.stale_button")
-    evaluation = await _evaluation(session, meeting_id=user.focus_meeting_id, user=user, now=now)
+    evaluation = await _evaluation(
+        session, meeting_id=user.focus_meeting_id, user=user, now=now, stay=True
+    )
     if field == "rating":
         if value not in {"1", "2", "3", "4", "5"}:
-            raise Refused("meetings.rating_buttons")
+            raise Refused("meetings.rating_buttons", stay=True)
         evaluation.rating = int(value)
     elif field in ("useful", "next_steps"):
         cleaned = value.strip()
         if not cleaned:
-            raise Refused("common.text_please")
+            raise Refused("common.text_please", stay=True)
         if len(cleaned) > ANSWER_MAX_CHARS:
-            raise Refused("meetings.too_long", limit=ANSWER_MAX_CHARS, length=len(cleaned))
+            raise Refused(
+                "meetings.too_long", stay=True, limit=ANSWER_MAX_CHARS, length=len(cleaned)
+            )
         setattr(evaluation, field, cleaned)
     else:
         raise Refused("common.stale_button")
@@ -460,19 +553,29 @@ class Budget:
     budget: int | None
 
 
-async def time_budget(
+@dataclass(frozen=True, slots=True)
+class Overview:
+    upcoming: list[Meeting]
+    budget: Budget
+
+
+async def overview(
     session: AsyncSession, *, mentorship_id: int, zone: ZoneInfo, now: datetime
-) -> Budget:
-    meetings = await store.of_mentorship(
-        session, mentorship_id=mentorship_id, states=("confirmed",)
-    )
+) -> Overview:
+    """/meetings: what is coming, and the hours met this month against the contract's budget.
+
+    The caller has chosen the mentorship for this person (`choose.mentorship`).
+    One read of the pair's live meetings serves both.
+    """
+    live = await store.of_mentorship(session, mentorship_id=mentorship_id, states=store.LIVE_STATES)
     hours = rules.hours_in_month(
-        [rules.Slot(m.id, m.starts_at, m.duration_minutes) for m in meetings],
+        [rules.Slot(m.id, m.starts_at, m.duration_minutes) for m in live if m.state == "confirmed"],
         month_of=now.astimezone(zone).date(),
         zone=zone,
     )
     contract = await contracts.in_force(session, mentorship_id=mentorship_id)
-    return Budget(hours, contract.time_budget_hours if contract else None)
+    budget = Budget(hours, contract.time_budget_hours if contract else None)
+    return Overview([m for m in live if m.starts_at > now], budget)
 
 
 async def plan_nudges(session: AsyncSession, *, now: datetime) -> int:
@@ -533,7 +636,7 @@ async def plan_nudges(session: AsyncSession, *, now: datetime) -> int:
                     session,
                     recipient=person,
                     key=N_("meetings.nudges_stopped"),
-                    values={"name": display_name(other)},
+                    values={"name": notify.name_of(other)},
                     dedupe=f"{anchor}stop:{person.id}",
                     now=now,
                     mentorship_id=mentorship.id,

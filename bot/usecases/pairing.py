@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import invites as rules
 from bot.domain.mentorship import OPEN_STATES, check_transition, other_role
-from bot.i18n import N_
+from bot.i18n import N_, Phrase, t
 from bot.usecases import Refused, notify
 from storage import mentorships, users
 from storage.mentorships import Pairing
@@ -37,7 +37,14 @@ class InvitationView:
     role_for_me: Role
 
 
+FORMER_PARTICIPANT = N_("privacy.former_participant")
+
+
 def display_name(user: User) -> str:
+    """How others see this person; someone who erased their data is a "former participant"
+    (in the language of the text the name is put into, see `bot.i18n.Phrase`)."""
+    if user.erased_at is not None:
+        return Phrase(FORMER_PARTICIPANT, t(user.language, FORMER_PARTICIPANT))
     return f"{user.first_name} {user.last_name}".strip() if user.last_name else user.first_name
 
 
@@ -132,7 +139,7 @@ async def accept_invitation(
         session,
         recipient=inviter,
         key=N_("pairing.accepted_to_inviter"),
-        values={"name": display_name(user)},
+        values={"name": notify.name_of(user)},
         dedupe=f"pair:{mentorship.id}:accepted",
         now=now,
         mentorship_id=mentorship.id,
@@ -141,7 +148,7 @@ async def accept_invitation(
         session,
         recipient=inviter,
         key=f"intro.guide.{invite.inviter_role}",
-        values={"name": display_name(user)},
+        values={"name": notify.name_of(user)},
         buttons=intro_buttons(mentorship.id, invite.inviter_role),
         dedupe=f"pair:{mentorship.id}:guide:{inviter.id}",
         now=now,
@@ -179,7 +186,7 @@ async def decline_invitation(
         session,
         recipient=inviter,
         key=N_("pairing.declined_to_inviter"),
-        values={"name": display_name(user)},
+        values={"name": notify.name_of(user)},
         dedupe=f"pair:{mentorship.id}:declined",
         now=now,
         mentorship_id=mentorship.id,

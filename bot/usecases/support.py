@@ -25,11 +25,15 @@ REPORT_MAX_CHARS = 3500
 async def draft_report(
     session: AsyncSession, *, user: User, text: str, now: datetime
 ) -> SupportReport:
+    """The report as typed, kept until the person confirms it; a report too short or too
+    long can be typed again, so the person stays at the question."""
     cleaned = text.strip()
     if len(cleaned) < 3:
-        raise Refused("support.report_empty")
+        raise Refused("support.report_empty", stay=True)
     if len(cleaned) > REPORT_MAX_CHARS:
-        raise Refused("support.report_too_long", limit=REPORT_MAX_CHARS, length=len(cleaned))
+        raise Refused(
+            "support.report_too_long", stay=True, limit=REPORT_MAX_CHARS, length=len(cleaned)
+        )
     assert user.id is not None
     report = SupportReport(user_id=user.id, text=cleaned, created_at=now)
     await mentorships.save(session, report)

@@ -1,0 +1,75 @@
+"""Where each person stands in each conversation flow (keyword-only, caller's session).
+
+A row per (flow, person); the key is ConversationHandler's (chat id, user id)
+written as JSON. Read once per update for one person, written only when a
+step changed, in the update's own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ConversationState
+from storage.types import utcnow
+
+Key = tuple[int, ...]
+
+
+def encode_key(key: Key) -> str:
+    return json.dumps(list(key), separators=(",", ":"))
+
+
+async def of(session: AsyncSession, *, key: Key) -> dict[str, object]:
+    """Every flow this person is in, with its step."""
+    rows = await session.exec(
+        select(ConversationState.name, ConversationState.state).where(
+            ConversationState.key == encode_key(key)
+        )
+    )
+    return {name: json.loads(state) for name, state in rows}
+
+
+async def save(session: AsyncSession, *, key: Key, changes: Mapping[str, object | None]) -> None:
+    """Record new steps (None: the flow ended) in one statement per kind of change."""
+    encoded = encode_key(key)
+    ended = [name for name, state in changes.items() if state is None]
+    moved = {name: state for name, state in changes.items() if state is not None}
+    if ended:
+        await session.exec(
+            delete(ConversationState).where(
+                col(ConversationState.key) == encoded, col(ConversationState.name).in_(ended)
+            )
+        )
+    if moved:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        statement = insert(ConversationState).values(
+            [
+                {"name": name, "key": encoded, "state": json.dumps(state), "updated_at": now}
+                for name, state in moved.items()
+            ]
+        )
+        await session.exec(
+            statement.on_conflict_do_update(
+                index_elements=["name", "key"],
+                set_={
+                    "state": statement.excluded.state,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+
+
+async def all_of_flow(session: AsyncSession, *, name: str) -> dict[Key, object]:
+    """Every person's step in one flow (for tests and maintenance, never per update)."""
+    rows = await session.exec(
+        select(ConversationState.key, ConversationState.state).where(ConversationState.name == name)
+    )
+    return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
