@@ -99,6 +99,10 @@ class Work:
         self._step_changes: dict[str, object | None] = {}
         self._queued = False
         self.person: Any = None  # storage.models.User once loaded (see conversations.common)
+        # Whether `person` was looked up (None then means: not stored yet).
+        self.person_loaded = False
+        # Whether Telegram's view of the person (names, language) was applied this update.
+        self.refreshed = False
 
     # -- the session ---------------------------------------------------------------------
 
@@ -210,11 +214,18 @@ class Work:
         return (chat.id, user.id)
 
     async def load_steps(self) -> None:
-        """Read this person's steps in every flow (one query), once per update."""
+        """Read the person and their step in every flow (one query), once per update."""
         if self._steps is not None:
             return
         key = self.step_key
-        self._steps = {} if key is None else await stored_steps.of(self.session, key=key)
+        update = self.update
+        if key is None or not isinstance(update, Update) or update.effective_user is None:
+            self._steps = {}
+            return
+        self.person, self._steps = await stored_steps.person_and_steps(
+            self.session, telegram_id=update.effective_user.id, key=key
+        )
+        self.person_loaded = True
 
     def step(self, flow: str) -> object | None:
         assert self._steps is not None, "load_steps runs before the flows look"

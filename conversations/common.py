@@ -33,7 +33,7 @@ async def remember_user(update: Update, context: Context) -> User:
     tg_user = update.effective_user
     assert tg_user is not None, "handlers are registered for private chats with a sender"
     work = unit_of_work.current()
-    if work is not None and work.person is not None:
+    if work is not None and work.person is not None and work.refreshed:
         person: User = work.person
         return person
     svc = services.of(context)
@@ -50,7 +50,11 @@ async def remember_user(update: Update, context: Context) -> User:
                 timezone=svc.settings.timezone,
             )
     session = work.session
-    found = await users.get_by_telegram_id(session, telegram_id=tg_user.id)
+    found = (
+        work.person
+        if work.person_loaded
+        else await users.get_by_telegram_id(session, telegram_id=tg_user.id)
+    )
     if found is None:
         found = await users.create_from_telegram(
             session,
@@ -72,6 +76,7 @@ async def remember_user(update: Update, context: Context) -> User:
             language=language,
         )
     work.person = found
+    work.refreshed = True
     return found
 
 

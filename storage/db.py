@@ -51,7 +51,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # hide_parameters: a failed statement's error (and any echo) would otherwise show
     # the values bound to it, names and texts among them.
-    engine = create_async_engine(async_url(url), pool_pre_ping=True, hide_parameters=True, **kwargs)
+    target = async_url(url)
+    # A server connection may have been dropped while idle, so it is pinged when taken
+    # from the pool; a SQLite file cannot be, and the ping would cost every update a
+    # round trip to the driver's thread.
+    ping = not target.startswith("sqlite")
+    engine = create_async_engine(target, pool_pre_ping=ping, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

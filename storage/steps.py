@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ConversationState
+from storage.models import ConversationState, User
 from storage.types import utcnow
 
 Key = tuple[int, ...]
@@ -33,6 +33,23 @@ async def of(session: AsyncSession, *, key: Key) -> dict[str, object]:
         )
     )
     return {name: json.loads(state) for name, state in rows}
+
+
+async def person_and_steps(
+    session: AsyncSession, *, telegram_id: int, key: Key
+) -> tuple[User | None, dict[str, object]]:
+    """The person behind a Telegram id and their step in every flow, in one query."""
+    rows = (
+        await session.exec(
+            select(User, ConversationState.name, ConversationState.state)
+            .outerjoin(ConversationState, col(ConversationState.key) == encode_key(key))
+            .where(User.telegram_id == telegram_id)
+        )
+    ).all()
+    if not rows:
+        return None, {}
+    steps = {name: json.loads(state) for _user, name, state in rows if name is not None}
+    return rows[0][0], steps
 
 
 async def save(session: AsyncSession, *, key: Key, changes: Mapping[str, object | None]) -> None:
