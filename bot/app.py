@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import scheduler, services
+from bot import planning, scheduler, services
 from bot.clock import Clock, SystemClock
 from bot.commands import coordinator_menu, menus
 from bot.errors import on_error
@@ -38,7 +38,7 @@ from conversations import (
     goals,
     help,
     intro,
-    meeting_notices,
+    meeting_notices,  # noqa: F401 (registers what meetings send)
     meetings,
     pairing,
     privacy,
@@ -203,35 +203,41 @@ def build_application(
     application.add_error_handler(on_error)
     scheduler.install(application)
     assert application.job_queue is not None
+    # The planners do not run right after a start (a deploy or a crash loop would add
+    # a pass each time, while start-up is busiest), nor all at once: check-ins come
+    # PLANNING_DELAY_SECONDS after it, the others ten minutes apart, each hourly after.
+    # Planning is idempotent and catches up with everything due, so a run delayed by
+    # anything short of the next one still happens (a grace of the whole interval),
+    # runs missed while the process stood still coalesce into one, and one pass never
+    # overlaps the next in this process.
+    first = settings_.planning_delay_seconds
     application.job_queue.run_repeating(
-        meeting_notices.nudge_job,
+        planning.job(planning.NUDGES),
         interval=3600,
-        first=60,
-        name="booking-nudges",
-        job_kwargs={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
-    )
-    # Planning is idempotent and a check-in may well go out an hour late, so a run
-    # delayed by anything short of the next one still happens instead of being dropped.
-    application.job_queue.run_repeating(
-        checkins.checkin_job,
-        interval=3600,
-        first=30,
-        name="monthly-checkins",
+        first=first + 600,
+        name=planning.NUDGES,
         job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
     application.job_queue.run_repeating(
-        closing.closing_job,
+        planning.job(planning.CHECKINS),
         interval=3600,
-        first=90,
-        name="closing",
-        job_kwargs={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
+        first=first,
+        name=planning.CHECKINS,
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+    )
+    application.job_queue.run_repeating(
+        planning.job(planning.CLOSING),
+        interval=3600,
+        first=first + 1200,
+        name=planning.CLOSING,
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
     # The purge can wait an hour, never run twice at once, and works in short batches.
     application.job_queue.run_repeating(
-        privacy.retention_job,
+        planning.job(planning.RETENTION),
         interval=3600,
-        first=150,
-        name="retention",
+        first=first + 1800,
+        name=planning.RETENTION,
         job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
     return application

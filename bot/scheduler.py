@@ -2,11 +2,13 @@
 
 Everything the bot says on its own initiative is a row in `outbox` (see
 `storage.outbox`). A PTB repeating job calls `Dispatcher.run_once`, which claims
-due rows, checks they still apply (expiry, blocked recipient, quiet hours),
-renders them in the recipient's current language, sends them at a pace
-Telegram accepts, and records the outcome right after each send. The database
-stays the source of truth, so a restart neither loses nor repeats a message
-(a crash mid-send repeats at most that one message).
+due rows a couple of seconds of sending ahead, checks they still apply
+(expiry, blocked recipient, quiet hours), renders each batch in the
+recipients' current languages, sends several at once at a pace Telegram
+accepts, and records the outcomes in batches (see `_Ledger`). It keeps claiming
+while rows are due, so a fan-out goes out at the pacer's rate. The database
+stays the source of truth, so a restart never loses a message, and a crash
+repeats at most the sends in flight (`concurrency`, 1 if configured so).
 
 Feature modules add kinds with `register(kind, renderer)`. A renderer returns
 the message, or None when it no longer applies (the row is then cancelled),
@@ -16,16 +18,20 @@ or raises `RenderError` when it can never be rendered (the row fails).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import warnings
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter
@@ -34,6 +40,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import services
+from bot.clock import Clock
 from bot.domain.goals import excerpt
 from bot.domain.quiet_hours import in_quiet_hours, next_allowed
 from bot.errors import describe
@@ -52,8 +59,16 @@ log = logging.getLogger("mentorbot.scheduler")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # Telegram allows about 30 messages per second per bot and one per second per
-# private chat; staying below leaves room for the replies handlers send.
-SENDS_PER_SECOND = 25.0
+# private chat. Just under the cap: a second in which the requests arrive a little
+# bunched up (network and event-loop jitter) must still stay at 30.
+SENDS_PER_SECOND = 29.0
+TELEGRAM_CAP = 30
+# A send waits until the one `window` sends before it is at least a second and
+# this much behind it at Telegram's end (see `Pacer`).
+WINDOW_MARGIN = 0.01
+# Sends in flight at once: enough to keep the pace with ~250 ms per API call, and
+# the most a crash can repeat (a send is in flight until its outcome is written).
+CONCURRENCY = 8
 CAPTION_LIMIT = 1000
 PER_CHAT_INTERVAL = 1.0
 # A network error or 5xx is retried with exponential backoff; the sixth failure is final.
@@ -65,6 +80,16 @@ STALE_AFTER = timedelta(minutes=5)
 # A flood-control pause longer than this puts the remaining claimed rows back
 # to pending instead of keeping them in `sending` while we wait.
 LONGEST_WAIT_IN_RUN = 5.0
+# A run keeps claiming while rows are due for at most this long, then hands over
+# to a fresh run at once, so `pause` and a shutdown never wait for a whole fan-out.
+RUN_BUDGET = 30.0
+# Rows are claimed this many seconds of sending ahead (at most a quarter of the
+# stale time) and claimed again when half of that is left: the pacer, not the
+# claiming, sets the pace, and a claimed row waits seconds, not minutes.
+CLAIM_AHEAD = 2.0
+# Outcomes are written in batches (one UPDATE for every sent id): when half the
+# sends in flight have an outcome to write, or after this long.
+MARK_EVERY = 0.2
 # APScheduler's default grace of 1 s silently drops a run that starts late on a busy loop.
 MISFIRE_GRACE_SECONDS = 30
 JOB_NAME = "outbox-dispatcher"
@@ -208,22 +233,46 @@ async def tell_partner_unreachable(
 # -- pacing -------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Turn:
+    """One send let through: when, and when Telegram answered it (None while in flight)."""
+
+    granted: float
+    answered: float | None = None
+
+
 class Pacer:
     """Spaces sends out: at most `rate` per second overall and one per chat per `per_chat` s.
 
     A token bucket holding a single token, on purpose: the burst a bigger bucket
-    lets through is exactly what a strict server answers with 429. Flood control
-    halves the rate and holds every send for `retry_after`; each success wins a
-    little of the rate back. Runs on the event loop's monotonic clock, not the
-    bot's Clock: it paces real requests, and time travel in the sandbox must not
-    let a burst through.
+    lets through is exactly what a strict server answers with 429. Senders queue
+    for their turn, on a schedule of one per 1/rate seconds that a late wake-up
+    does not push back (so the pace is `rate`, not a little under it) and that a
+    stalled loop restarts (so the senders that waited do not all go at once).
+
+    Telegram counts a send when it arrives, in a sliding window of a second, and
+    arrivals bunch up when one request is slow and the next ones are not (a new
+    connection, a busy moment at either end). So a send also waits until the
+    send `window` turns before it was answered more than a second before this
+    one can be (its send time plus the quickest recent round trips): a slow
+    request delays one later send a little instead of drawing a 429.
+
+    Flood control halves the rate and holds every send for `retry_after`; each
+    success wins a little of the rate back. Runs on the event loop's monotonic
+    clock, not the bot's Clock: it paces real requests, and time travel in the
+    sandbox must not let a burst through.
     """
 
     def __init__(self, rate: float = SENDS_PER_SECOND, per_chat: float = PER_CHAT_INTERVAL) -> None:
         self.max_rate = rate
         self.rate = rate
         self.per_chat = per_chat
-        self._next_slot = 0.0
+        # What the server allows in a second: Telegram's cap, or more when paced faster
+        # (a test, a bot with a higher limit).
+        self.window = max(TELEGRAM_CAP, math.ceil(rate) + 1)
+        self._turns: deque[_Turn] = deque(maxlen=self.window)
+        self._next_turn = 0.0
+        self._queue = asyncio.Lock()  # senders waiting for their turn, first come first served
         self._held_until = 0.0
         self._chat_ready: dict[int, float] = {}
 
@@ -235,46 +284,70 @@ class Pacer:
         return max(0.0, self._held_until - self._now())
 
     def flood(self, retry_after: float) -> None:
-        self._held_until = max(self._held_until, self._now() + retry_after)
-        self.rate = max(1.0, self.rate / 2)
+        now = self._now()
+        if self._held_until <= now:
+            # One flood is one signal: the other sends in flight when it came are
+            # answered 429 as well and must not halve the rate again each.
+            self.rate = max(1.0, self.rate / 2)
+        self._held_until = max(self._held_until, now + retry_after)
 
     def succeeded(self) -> None:
         self.rate = min(self.max_rate, self.rate + self.max_rate / 50)
 
+    async def wait_for_chat(self, chat_id: int) -> None:
+        """Until `chat_id` may receive again and no flood hold is on (before taking a
+        place among the sends in flight, so a busy chat never holds one while it waits)."""
+        while True:
+            wait = max(self._chat_ready.get(chat_id, 0.0), self._held_until) - self._now()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
     @asynccontextmanager
     async def slot(self, chat_id: int) -> AsyncIterator[None]:
-        await self._acquire(chat_id)
+        turn = await self._acquire(chat_id)
         try:
             yield
         finally:
             # Counted from the end of the request, so network jitter cannot put two
             # messages to one chat within the same second at Telegram's end.
-            self._chat_ready[chat_id] = self._now() + self.per_chat
+            turn.answered = self._now()
+            self._chat_ready[chat_id] = turn.answered + self.per_chat
 
-    async def _acquire(self, chat_id: int) -> None:
-        late_wakeups = 0
+    def _window_ready(self, now: float) -> float:
+        """When a send may go without making `window` arrivals within one second."""
+        if len(self._turns) < self.window:
+            return 0.0
+        oldest = self._turns[0]  # the send `window` turns before this one
+        if oldest.answered is None:
+            return now + 0.005  # still in flight: look again in a moment
+        trips = sorted(t.answered - t.granted for t in self._turns if t.answered is not None)
+        quick = trips[len(trips) // 10]
+        return oldest.answered + 1.0 + WINDOW_MARGIN - quick
+
+    async def _acquire(self, chat_id: int) -> _Turn:
         while True:
-            now = self._now()
-            ready = max(self._chat_ready.get(chat_id, 0.0), self._held_until)
-            if ready > now:
-                await asyncio.sleep(ready - now)
-                continue
-            # The global slot is reserved only once the chat may receive, so one busy
-            # chat never holds the slots of everybody else.
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + 1.0 / self.rate
-            if slot > now:
-                await asyncio.sleep(slot - now)
-                # After a stalled loop every reserved sleeper wakes at once; sending
-                # then would be a burst, so they queue up again (a bounded number of times).
-                if self._now() - slot > 2.0 / self.rate and late_wakeups < 3:
-                    late_wakeups += 1
-                    continue
-            if self._held_until <= self._now():
-                break
+            # The chat first, outside the queue, so one busy chat never holds up the others.
+            await self.wait_for_chat(chat_id)
+            async with self._queue:
+                while True:
+                    now = self._now()
+                    ready = max(self._next_turn, self._held_until, self._window_ready(now))
+                    if ready <= now:
+                        break
+                    await asyncio.sleep(ready - now)
+                if self._chat_ready.get(chat_id, 0.0) <= now:
+                    interval = 1.0 / self.rate
+                    # On schedule, however late this wake-up was; but never more than a
+                    # quarter turn of catching up, so a stall or an idle spell starts afresh.
+                    self._next_turn = max(self._next_turn + interval, now + interval * 0.75)
+                    turn = _Turn(granted=now)
+                    self._turns.append(turn)
+                    break
         if len(self._chat_ready) > 10_000:
             current = self._now()
             self._chat_ready = {c: r for c, r in self._chat_ready.items() if r > current}
+        return turn
 
 
 # -- dispatching --------------------------------------------------------------------------
@@ -332,6 +405,197 @@ def _retry_after_seconds(error: RetryAfter) -> float:
     return max(seconds, 0.0)
 
 
+Change = Callable[[AsyncSession], Awaitable[None]]
+
+
+def _mark(change: Callable[..., Awaitable[None]], row: Notification, **values: Any) -> Change:
+    """`change` (an `outbox` function) applied to `row` when the ledger writes its batch."""
+
+    async def apply(session: AsyncSession) -> None:
+        await change(session, notification_id=row.id, **values)
+
+    return apply
+
+
+async def _prefetch(session: AsyncSession, rows: list[Notification]) -> list[Any]:
+    """Load what the batch's "message" rows refer to with one query per table.
+
+    `resolve` then finds the people, goal versions and quoted rows in the
+    session instead of reading them one by one. The caller keeps the returned
+    objects for as long as it renders: the session holds them only weakly.
+    """
+    wanted: dict[type[SQLModel], set[int]] = {}
+    for row in rows:
+        values = row.payload.get("values") if row.kind == "message" else None
+        if not isinstance(values, dict):
+            continue
+        try:
+            references = notify.from_json(values).values()
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # rendering the row reports it
+        for value in references:
+            if isinstance(value, notify.NameOf):
+                wanted.setdefault(User, set()).add(value.user_id)
+            elif isinstance(value, notify.GoalHeadline) and value.revision_id is not None:
+                wanted.setdefault(GoalRevision, set()).add(value.revision_id)
+            elif isinstance(value, notify.TextOf) and value.table in notify.QUOTABLE:
+                wanted.setdefault(notify.QUOTABLE[value.table][0], set()).add(value.row_id)
+    loaded: list[Any] = []
+    for model, ids in wanted.items():
+        key = model.__table__.c.id  # type: ignore[attr-defined]
+        loaded.extend((await session.exec(select(model).where(key.in_(sorted(ids))))).all())
+    return loaded
+
+
+class _Ledger:
+    """The outcomes of one run, written in batches: one transaction, one UPDATE for
+    every sent id in it, the other outcomes row by row in the same transaction.
+
+    `sent` returns only once the row is recorded, and the sender keeps its place
+    among the sends in flight until then: so no more than `concurrency` messages
+    are ever delivered but not recorded, which is all a crash can repeat. A batch
+    is written when `batch` outcomes wait or `linger` seconds after the first.
+    """
+
+    def __init__(self, db: Database, clock: Clock, *, batch: int, linger: float) -> None:
+        self._db = db
+        self._clock = clock
+        self._batch = batch
+        self._linger = linger
+        self._sent: list[int] = []
+        self._changes: list[Change] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._queued = asyncio.Event()
+        self._full = asyncio.Event()
+        self._closing = False
+        self._writer: asyncio.Task[None] | None = None
+
+    def _waiting(self) -> int:
+        return len(self._sent) + len(self._changes)
+
+    def _wake(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_batches(), name="outbox-ledger")
+        self._queued.set()
+        if self._waiting() >= self._batch:
+            self._full.set()
+
+    def add(self, change: Change) -> None:
+        """Write `change` with the next batch; the run's end waits for it."""
+        self._changes.append(change)
+        self._wake()
+
+    async def sent(self, notification_id: int) -> None:
+        """Record a delivered row as sent; returns once that is committed (or failed)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append(notification_id)
+        self._waiters.append(waiter)
+        self._wake()
+        await waiter
+
+    async def close(self) -> None:
+        """Write whatever is left, at once."""
+        self._closing = True
+        self._queued.set()
+        self._full.set()
+        if self._writer is not None:
+            await self._writer
+
+    async def _write_batches(self) -> None:
+        while True:
+            if not self._waiting():
+                if self._closing:
+                    return
+                self._queued.clear()
+                await self._queued.wait()
+                continue
+            if not self._closing and self._waiting() < self._batch:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self._linger)
+            sent, changes, waiters = self._sent, self._changes, self._waiters
+            self._sent, self._changes, self._waiters = [], [], []
+            try:
+                await self._write(sent, changes)
+            finally:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+    async def _write(self, sent: list[int], changes: list[Change]) -> None:
+        try:
+            async with self._db.session() as session:
+                if sent:
+                    await outbox.mark_sent_many(
+                        session, notification_ids=sent, now=self._clock.now()
+                    )
+                for change in changes:
+                    await change(session)
+            return
+        except Exception as exc:
+            log.error(
+                "outbox: %d outcomes not written together, writing them one by one: %s",
+                len(sent) + len(changes),
+                describe(exc),
+            )
+        # One by one, so that one outcome that cannot be written keeps no other unwritten.
+        if sent:
+            try:
+                async with self._db.session() as session:
+                    await outbox.mark_sent_many(
+                        session, notification_ids=sent, now=self._clock.now()
+                    )
+            except Exception as exc:
+                # Delivered but not recorded: the stale-claim recovery sends them once more.
+                log.error("outbox: %d sent but not recorded: %s", len(sent), describe(exc))
+        for change in changes:
+            try:
+                async with self._db.session() as session:
+                    await change(session)
+            except Exception as exc:
+                # The row stays in `sending`; the stale-claim recovery deals with it again.
+                log.error("outbox: an outcome was not recorded: %s", describe(exc))
+
+
+@dataclass(slots=True)
+class _Ready:
+    """A claimed, checked and rendered row waiting for its turn."""
+
+    row: Notification
+    chat_id: int
+    outgoing: Outgoing
+    claimed_at: float  # the event loop's clock
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one `run_once` shares between its claiming loop and its senders."""
+
+    report: DispatchReport
+    gate: asyncio.Semaphore  # the sends in flight
+    ledger: _Ledger
+    # One chain of rows per recipient, sent in due order by one task.
+    chains: dict[int, deque[_Ready]] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    backlog: int = 0  # rows handed to chains, not yet dealt with
+    room: asyncio.Event = field(default_factory=asyncio.Event)
+    blocked: set[int] = field(default_factory=set)  # chats that answered Forbidden
+
+    def done_one(self) -> None:
+        self.backlog -= 1
+        self.room.set()
+
+    async def wait_for_room(self, most: int) -> None:
+        while self.backlog > most:
+            self.room.clear()
+            await self.room.wait()
+
+    async def finish(self) -> None:
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.ledger.close()
+
+
 class Dispatcher:
     """Sends due outbox rows; safe to run in several processes against one database."""
 
@@ -341,11 +605,11 @@ class Dispatcher:
         *,
         database: Database | None = None,
         batch_size: int = 100,
-        run_budget: float = 0.8,
+        run_budget: float = RUN_BUDGET,
         stale_after: timedelta = STALE_AFTER,
         rate: float = SENDS_PER_SECOND,
         per_chat_interval: float = PER_CHAT_INTERVAL,
-        concurrency: int = 8,
+        concurrency: int = CONCURRENCY,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         found = services.of_app(application)
@@ -375,35 +639,126 @@ class Dispatcher:
                 request=HTTPXRequest(connection_pool_size=concurrency + 2),
             )
         self._bot_ready = self.bot is application.bot
+        self._bot_starting = asyncio.Lock()
         self._kick_pending = False
+        self._ticked: asyncio.Task[Any] | None = None
 
     async def run_once(self) -> DispatchReport:
-        """Claim one batch of due rows and deal with each; runs never overlap."""
+        """Send what is due, claiming again while rows are due; runs never overlap.
+
+        Claims `CLAIM_AHEAD` seconds of sending at a time and claims the next
+        batch while that one goes out, so the pacer sets the pace; up to
+        `concurrency` sends are in flight. After `run_budget` seconds the run
+        stops claiming and a fresh run follows at once (`kick`).
+        """
         report = DispatchReport()
         async with self._running:
             # Whatever was queued before this claim is covered by it.
             self._kick_pending = False
-            # No more than one run's worth of sending, so a run usually ends
-            # before the next tick and the rows never sit long in `sending`.
-            limit = max(1, min(self.batch_size, int(self.pacer.rate * self.run_budget)))
-            async with self.db.session() as session:
-                claimed = await outbox.claim_due(
-                    session, now=self.clock.now(), limit=limit, stale_after=self.stale_after
-                )
-            report.claimed = len(claimed)
-            by_recipient: dict[int, list[Notification]] = {}
-            for row in claimed:
-                by_recipient.setdefault(row.recipient_id, []).append(row)
-            gate = asyncio.Semaphore(self.concurrency)
-
-            async def deliver_all(rows: list[Notification]) -> None:
-                # One recipient's rows in due order, one after the other.
-                async with gate:
-                    for row in rows:
-                        report.count(await self._process(row))
-
-            await asyncio.gather(*(deliver_all(rows) for rows in by_recipient.values()))
+            run = _Run(
+                report=report,
+                gate=asyncio.Semaphore(self.concurrency),
+                ledger=_Ledger(
+                    self.db, self.clock, batch=max(1, self.concurrency // 2), linger=MARK_EVERY
+                ),
+            )
+            budget_spent = await self._claim_and_send(run)
+        if budget_spent:
+            self.kick()
         return report
+
+    async def _claim_and_send(self, run: _Run) -> bool:
+        """The claiming loop of a run; True when it stopped for the budget, not for lack of rows."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        # A run started by the running bot ends when the bot stops (PTB waits for it).
+        ends_with_the_bot = self.application.running
+        ahead = min(CLAIM_AHEAD, self.stale_after.total_seconds() / 4)
+        try:
+            while True:
+                if ends_with_the_bot and not self.application.running:
+                    return False
+                if loop.time() - started >= self.run_budget:
+                    return True
+                if self.pacer.hold_remaining() > LONGEST_WAIT_IN_RUN:
+                    return False  # flood control: the rows wait as pending for a later run
+                size = math.ceil(self.pacer.rate * ahead)
+                size = max(1, min(self.batch_size, max(self.concurrency, size)))
+                await run.wait_for_room(size // 2)
+                async with self.db.session() as session:
+                    claimed = await outbox.claim_due(
+                        session, now=self.clock.now(), limit=size, stale_after=self.stale_after
+                    )
+                if not claimed:
+                    return False
+                run.report.claimed += len(claimed)
+                at = loop.time()
+                for row, prepared in await self._prepare_all(claimed, run.ledger):
+                    if isinstance(prepared, Outcome):
+                        run.report.count(prepared)
+                    else:
+                        self._hand_over(run, _Ready(row, *prepared, claimed_at=at))
+        finally:
+            # However the loop ended, what it claimed is sent or recorded before the run ends.
+            await run.finish()
+
+    def _hand_over(self, run: _Run, item: _Ready) -> None:
+        """Queue `item` behind its recipient's earlier rows, or start a chain for them."""
+        recipient = item.row.recipient_id
+        chain = run.chains.get(recipient)
+        if chain is not None and self.pacer.per_chat * len(chain) > self._longest_queue():
+            # Its turn would come so late that another process could take the claim
+            # for lost: back to pending, due when this chat is free again.
+            wait = timedelta(seconds=self.pacer.per_chat * len(chain))
+            run.ledger.add(
+                _mark(
+                    outbox.reschedule,
+                    item.row,
+                    due_at=max(item.row.due_at, self.clock.now() + wait),
+                    count_attempt=False,
+                    error=None,
+                )
+            )
+            run.report.count(Outcome.DEFERRED)
+            return
+        run.backlog += 1
+        if chain is not None:
+            chain.append(item)
+            return
+        run.chains[recipient] = deque([item])
+        task = asyncio.create_task(self._chain(run, recipient), name="outbox-chain")
+        run.tasks.add(task)
+        task.add_done_callback(run.tasks.discard)
+
+    def _longest_queue(self) -> float:
+        """Seconds a claimed row may wait for its turn: half of the stale time."""
+        return self.stale_after.total_seconds() / 2
+
+    async def _chain(self, run: _Run, recipient: int) -> None:
+        """One recipient's rows in due order, one after the other."""
+        chain = run.chains[recipient]
+        try:
+            while chain:
+                item = chain[0]
+                try:
+                    outcome = await self._send(run, item)
+                except Exception as exc:
+                    # Not expected (`_send` records every failure it knows); the row
+                    # stays in `sending` and the stale-claim recovery sends it later.
+                    log.error(
+                        "outbox %s id=%s left for recovery: %s",
+                        item.row.kind,
+                        item.row.id,
+                        describe(exc),
+                    )
+                    outcome = Outcome.RETRIED
+                chain.popleft()
+                run.report.count(outcome)
+                run.done_one()
+        finally:
+            for _ in chain:
+                run.done_one()  # only when cancelled: the claimed rows are recovered later
+            del run.chains[recipient]
 
     @property
     def busy(self) -> bool:
@@ -423,10 +778,25 @@ class Dispatcher:
         self._kick_pending = True
         self.application.create_task(self.run_once(), name="outbox-kick")
 
+    def tick(self) -> None:
+        """The periodic job: a run in the background, unless one is on (it claims what is due).
+
+        In the background, so a long fan-out does not hold the job past its next tick.
+        """
+        if (
+            self.busy
+            or self._kick_pending
+            or (self._ticked is not None and not self._ticked.done())
+        ):
+            return
+        self._ticked = self.application.create_task(self.run_once(), name="outbox-tick")
+
     async def pause(self) -> None:
         """Stop the periodic runs and wait for one in flight to finish (kicks still run)."""
         if self.job is not None:
             self.job.enabled = False
+        if self._ticked is not None and not self._ticked.done():
+            await asyncio.wait([self._ticked])
         async with self._running:
             pass
 
@@ -434,78 +804,89 @@ class Dispatcher:
         if self.job is not None:
             self.job.enabled = True
 
-    # -- one row ----------------------------------------------------------------------
+    # -- a batch of rows --------------------------------------------------------------
 
-    async def _process(self, row: Notification) -> Outcome:
-        try:
-            prepared = await self._prepare(row)
-            if isinstance(prepared, Outcome):
-                return prepared
-            chat_id, outgoing = prepared
-            return await self._send(row, chat_id, outgoing)
-        except Exception as exc:
-            # Most likely the database; the row stays in `sending` and the
-            # stale-claim recovery sends it later.
-            log.error("outbox %s id=%s left for recovery: %s", row.kind, row.id, describe(exc))
-            return Outcome.RETRIED
-
-    async def _prepare(self, row: Notification) -> Outcome | tuple[int, Outgoing]:
-        assert row.id is not None
+    async def _prepare_all(
+        self, rows: list[Notification], ledger: _Ledger
+    ) -> list[tuple[Notification, Outcome | tuple[int, Outgoing]]]:
+        """Check and render a claimed batch in one session: its recipients in one query,
+        what its messages name in one query per table, each row in a savepoint."""
         now = self.clock.now()
+        done: list[tuple[Notification, Outcome | tuple[int, Outgoing]]] = []
         try:
             async with self.db.session() as session:
-                return await self._check_and_render(session, row, now)
-        except RenderError as exc:
-            await self._record(outbox.mark_failed, row, error=f"RenderError: {exc}"[:200])
-            log.error("outbox %s id=%s cannot be rendered: %s", row.kind, row.id, describe(exc))
-            return Outcome.FAILED
+                people = await outbox.recipients(
+                    session, user_ids={row.recipient_id for row in rows}
+                )
+                held = await _prefetch(session, rows)
+                for row in rows:
+                    user = people.get(row.recipient_id)
+                    done.append(
+                        (row, await self._check_and_render(session, row, user, now, ledger))
+                    )
+                del held  # alive until here: the session holds what it loaded weakly
         except Exception as exc:
-            return await self._transient(row, exc)
+            # The session itself failed (most likely the database): the rest backs off.
+            log.error("outbox: a batch could not be rendered: %s", describe(exc))
+            for row in rows[len(done) :]:
+                done.append((row, self._transient(row, exc, ledger)))
+        return done
 
     async def _check_and_render(
-        self, session: AsyncSession, row: Notification, now: datetime
+        self,
+        session: AsyncSession,
+        row: Notification,
+        user: User | None,
+        now: datetime,
+        ledger: _Ledger,
     ) -> Outcome | tuple[int, Outgoing]:
         assert row.id is not None
         if row.expires_at is not None and row.expires_at <= now:
-            await outbox.mark_expired(session, notification_id=row.id, reason="expired")
+            ledger.add(_mark(outbox.mark_expired, row, reason="expired"))
             log.info("outbox %s id=%s expired: past expires_at before sending", row.kind, row.id)
             return Outcome.EXPIRED
         if row.attempts > self.max_attempts:
             # Claimed again and again without an outcome: something kills the sender.
-            await outbox.mark_failed(session, notification_id=row.id, error="too many attempts")
+            ledger.add(_mark(outbox.mark_failed, row, error="too many attempts"))
             log.warning("outbox %s id=%s failed: too many attempts", row.kind, row.id)
             return Outcome.FAILED
-        user = await users.get(session, user_id=row.recipient_id)
         if user is None or user.blocked_at is not None:
-            await outbox.mark_failed(session, notification_id=row.id, error="recipient blocked")
-            await tell_partner_unreachable(session, row=row, now=now)
+            ledger.add(self._unreachable(row, error="recipient blocked"))
             log.info("outbox %s id=%s failed: recipient has blocked the bot", row.kind, row.id)
             return Outcome.FAILED
         zone, start, end = self._quiet_window(user)
         if in_quiet_hours(now, zone, start, end):
             allowed = next_allowed(now, zone, start, end)
             if row.expires_at is not None and allowed >= row.expires_at:
-                await outbox.mark_expired(session, notification_id=row.id, reason="quiet hours")
+                ledger.add(_mark(outbox.mark_expired, row, reason="quiet hours"))
                 log.info("outbox %s id=%s expired: quiet hours last past it", row.kind, row.id)
                 return Outcome.EXPIRED
-            await outbox.reschedule(
-                session, notification_id=row.id, due_at=allowed, count_attempt=False, error=None
+            ledger.add(
+                _mark(outbox.reschedule, row, due_at=allowed, count_attempt=False, error=None)
             )
             log.debug("outbox %s id=%s deferred to the end of quiet hours", row.kind, row.id)
             return Outcome.DEFERRED
         renderer = _RENDERERS.get(row.kind)
         if renderer is None:
-            await outbox.mark_failed(session, notification_id=row.id, error="unknown kind")
+            ledger.add(_mark(outbox.mark_failed, row, error="unknown kind"))
             log.error("outbox %s id=%s failed: no renderer for this kind", row.kind, row.id)
             return Outcome.FAILED
         context = RenderContext(
             session=session, notification=row, recipient=user, settings=self.settings, now=now
         )
-        # A RenderError leaves through the session, which rolls back whatever the
-        # renderer wrote; `_prepare` records the failure in a fresh transaction.
-        outgoing = await renderer(context)
+        try:
+            # The savepoint undoes whatever a failing renderer wrote, and only that:
+            # the other rows of the batch share the session.
+            async with session.begin_nested():
+                outgoing = await renderer(context)
+        except RenderError as exc:
+            ledger.add(_mark(outbox.mark_failed, row, error=f"RenderError: {exc}"[:200]))
+            log.error("outbox %s id=%s cannot be rendered: %s", row.kind, row.id, describe(exc))
+            return Outcome.FAILED
+        except Exception as exc:
+            return self._transient(row, exc, ledger)
         if outgoing is None:
-            await outbox.mark_cancelled(session, notification_id=row.id, reason="not relevant")
+            ledger.add(_mark(outbox.mark_cancelled, row, reason="not relevant"))
             log.info("outbox %s id=%s cancelled: no longer relevant", row.kind, row.id)
             return Outcome.CANCELLED
         return user.telegram_id, outgoing
@@ -517,63 +898,106 @@ class Dispatcher:
             return zone, self.settings.quiet_hours_start, self.settings.quiet_hours_end
         return zone, start, end
 
-    async def _send(self, row: Notification, chat_id: int, outgoing: Outgoing) -> Outcome:
+    def _unreachable(
+        self, row: Notification, *, error: str, telegram_id: int | None = None
+    ) -> Change:
+        """Fail a row whose recipient blocked the bot, and tell their partner (once a day)."""
+
+        async def apply(session: AsyncSession) -> None:
+            assert row.id is not None
+            if telegram_id is not None:
+                await users.mark_blocked(session, telegram_id=telegram_id)
+            await outbox.mark_failed(session, notification_id=row.id, error=error)
+            await tell_partner_unreachable(session, row=row, now=self.clock.now())
+
+        return apply
+
+    # -- one row ----------------------------------------------------------------------
+
+    async def _send(self, run: _Run, item: _Ready) -> Outcome:
+        row, chat_id = item.row, item.chat_id
         assert row.id is not None
-        held = self.pacer.hold_remaining()
-        if held > LONGEST_WAIT_IN_RUN:
-            await self._record(
-                outbox.reschedule,
-                row,
-                due_at=self.clock.now() + timedelta(seconds=held),
-                count_attempt=False,
-                error="flood control",
+        if chat_id in run.blocked:
+            run.ledger.add(self._unreachable(row, error="recipient blocked"))
+            log.info("outbox %s id=%s failed: recipient has blocked the bot", row.kind, row.id)
+            return Outcome.FAILED
+        if asyncio.get_running_loop().time() - item.claimed_at > self._longest_queue():
+            # Held up so long (flood control, a slow chat) that another process could
+            # take the claim for lost: back to pending, claimed afresh.
+            run.ledger.add(
+                _mark(
+                    outbox.reschedule,
+                    row,
+                    due_at=self.clock.now() + timedelta(seconds=self.pacer.per_chat),
+                    count_attempt=False,
+                    error=None,
+                )
             )
             return Outcome.DEFERRED
-        try:
-            async with self.pacer.slot(chat_id):
-                await self._deliver(chat_id, outgoing)
-        except RetryAfter as exc:
-            seconds = _retry_after_seconds(exc)
-            self.pacer.flood(seconds)
-            await self._record(
-                outbox.reschedule,
-                row,
-                due_at=self.clock.now() + timedelta(seconds=seconds),
-                count_attempt=False,
-                error="RetryAfter",
+        held = self.pacer.hold_remaining()
+        if held > LONGEST_WAIT_IN_RUN:
+            run.ledger.add(
+                _mark(
+                    outbox.reschedule,
+                    row,
+                    due_at=self.clock.now() + timedelta(seconds=held),
+                    count_attempt=False,
+                    error="flood control",
+                )
             )
-            log.warning(
-                "outbox %s id=%s hit flood control; again in %.0f s at %.1f/s",
-                row.kind,
-                row.id,
-                seconds,
-                self.pacer.rate,
-            )
-            return Outcome.RETRIED
-        except Forbidden:
-            async with self.db.session() as session:
-                await users.mark_blocked(session, telegram_id=chat_id)
-                await outbox.mark_failed(session, notification_id=row.id, error="Forbidden")
-                await tell_partner_unreachable(session, row=row, now=self.clock.now())
-            log.info("outbox %s id=%s failed: the recipient blocked the bot", row.kind, row.id)
-            return Outcome.FAILED
-        except BadRequest:
-            # Telegram's description may quote the text, so only the class is kept.
-            await self._record(outbox.mark_failed, row, error="BadRequest")
-            log.warning(
-                "outbox %s id=%s failed: Telegram refused it (BadRequest)", row.kind, row.id
-            )
-            return Outcome.FAILED
-        except Exception as exc:
-            return await self._transient(row, exc)
-        self.pacer.succeeded()
-        try:
-            async with self.db.session() as session:
-                await outbox.mark_sent(session, notification_id=row.id, now=self.clock.now())
-        except Exception as exc:
-            # Delivered but not recorded: the stale-claim recovery will send it once more.
-            log.error("outbox %s id=%s sent but not recorded: %s", row.kind, row.id, describe(exc))
+            return Outcome.DEFERRED
+        await self.pacer.wait_for_chat(chat_id)
+        async with run.gate:
+            try:
+                async with self.pacer.slot(chat_id):
+                    await self._deliver(chat_id, item.outgoing)
+            except RetryAfter as exc:
+                seconds = _retry_after_seconds(exc)
+                self.pacer.flood(seconds)
+                run.ledger.add(
+                    _mark(
+                        outbox.reschedule,
+                        row,
+                        due_at=self.clock.now() + timedelta(seconds=seconds),
+                        count_attempt=False,
+                        error="RetryAfter",
+                    )
+                )
+                log.warning(
+                    "outbox %s id=%s hit flood control; again in %.0f s at %.1f/s",
+                    row.kind,
+                    row.id,
+                    seconds,
+                    self.pacer.rate,
+                )
+                return Outcome.RETRIED
+            except Forbidden:
+                run.blocked.add(chat_id)
+                run.ledger.add(self._unreachable(row, error="Forbidden", telegram_id=chat_id))
+                log.info("outbox %s id=%s failed: the recipient blocked the bot", row.kind, row.id)
+                return Outcome.FAILED
+            except BadRequest:
+                # Telegram's description may quote the text, so only the class is kept.
+                run.ledger.add(_mark(outbox.mark_failed, row, error="BadRequest"))
+                log.warning(
+                    "outbox %s id=%s failed: Telegram refused it (BadRequest)", row.kind, row.id
+                )
+                return Outcome.FAILED
+            except Exception as exc:
+                return self._transient(row, exc, run.ledger)
+            self.pacer.succeeded()
+            # Still holding its place among the sends in flight: a send is in flight
+            # until its outcome is written (see `_Ledger`).
+            await run.ledger.sent(row.id)
         return Outcome.SENT
+
+    async def _ready_bot(self) -> ExtBot[Any]:
+        if not self._bot_ready:
+            async with self._bot_starting:
+                if not self._bot_ready:
+                    await self.bot.initialize()
+                    self._bot_ready = True
+        return self.bot
 
     async def _deliver(self, chat_id: int, outgoing: Outgoing) -> None:
         markup = (
@@ -586,10 +1010,7 @@ class Dispatcher:
             if outgoing.buttons
             else None
         )
-        bot = self.bot
-        if not self._bot_ready:
-            await bot.initialize()
-            self._bot_ready = True
+        bot = await self._ready_bot()
         if outgoing.document is None and outgoing.photo is None:
             # Long texts (a 4,000-character agenda inside a template) go out in pieces;
             # the buttons belong under the last one.
@@ -618,11 +1039,11 @@ class Dispatcher:
                 last = index == len(pieces) - 1
                 await bot.send_message(chat_id, piece, reply_markup=markup if last else None)
 
-    async def _transient(self, row: Notification, error: BaseException) -> Outcome:
+    def _transient(self, row: Notification, error: BaseException, ledger: _Ledger) -> Outcome:
         """Network trouble, a 5xx or an unexpected error: back off, give up after the last try."""
         name = type(error).__name__
         if row.attempts >= self.max_attempts:
-            await self._record(outbox.mark_failed, row, error=f"{name} (gave up)")
+            ledger.add(_mark(outbox.mark_failed, row, error=f"{name} (gave up)"))
             log.warning(
                 "outbox %s id=%s failed after %d attempts: %s",
                 row.kind,
@@ -632,12 +1053,14 @@ class Dispatcher:
             )
             return Outcome.FAILED
         delay = min(BACKOFF_FIRST * 2 ** max(row.attempts - 1, 0), BACKOFF_LONGEST)
-        await self._record(
-            outbox.reschedule,
-            row,
-            due_at=self.clock.now() + delay,
-            count_attempt=True,
-            error=name,
+        ledger.add(
+            _mark(
+                outbox.reschedule,
+                row,
+                due_at=self.clock.now() + delay,
+                count_attempt=True,
+                error=name,
+            )
         )
         log.warning(
             "outbox %s id=%s attempt %d failed (%s); again in %d s",
@@ -649,12 +1072,6 @@ class Dispatcher:
         )
         return Outcome.RETRIED
 
-    async def _record(
-        self, change: Callable[..., Awaitable[None]], row: Notification, **values: Any
-    ) -> None:
-        async with self.db.session() as session:
-            await change(session, notification_id=row.id, **values)
-
 
 # -- wiring -------------------------------------------------------------------------------
 
@@ -662,10 +1079,7 @@ class Dispatcher:
 async def _tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
     job = context.job
     assert job is not None and isinstance(job.data, Dispatcher)
-    if job.data.busy:
-        # A kicked run is sending; it claims what is due, so this tick has nothing to add.
-        return
-    await job.data.run_once()
+    job.data.tick()
 
 
 def install(application: AnyApplication, *, interval: float = 1.0) -> Dispatcher:
@@ -678,7 +1092,6 @@ def install(application: AnyApplication, *, interval: float = 1.0) -> Dispatcher
     settings = services.of_app(application).settings
     dispatcher = Dispatcher(
         application,
-        run_budget=interval * 0.8,
         rate=settings.outbox_rate,
         concurrency=settings.outbox_concurrency,
         stale_after=timedelta(seconds=settings.outbox_stale_seconds),

@@ -52,13 +52,19 @@ class Settings(BaseSettings):
     reminder_hours: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [24.0, 1.0], alias="REMINDER_HOURS"
     )
-    outbox_rate: float = Field(default=25.0, gt=0, le=1000, alias="OUTBOX_RATE")
-    # One send in flight at a time: a crash can then repeat at most one message.
-    outbox_concurrency: int = Field(default=1, ge=1, le=32, alias="OUTBOX_CONCURRENCY")
+    # Just under Telegram's 30 messages per second (see bot.scheduler).
+    outbox_rate: float = Field(default=29.0, gt=0, le=1000, alias="OUTBOX_RATE")
+    # Sends in flight at once, and the most a crash can repeat (1: at most one message).
+    outbox_concurrency: int = Field(default=8, ge=1, le=32, alias="OUTBOX_CONCURRENCY")
     # A row claimed longer ago than this is taken to be lost with a crashed sender.
     outbox_stale_seconds: float = Field(default=60, ge=1, alias="OUTBOX_STALE_SECONDS")
     # Texts of a closed mentorship are erased this many months after it closed.
     retention_months: int = Field(default=12, ge=1, le=120, alias="RETENTION_MONTHS")
+    # The first hourly planner pass comes this long after a start, the others ten minutes
+    # apart (bot.app): a restart is not a reason to plan, and start-up is busy enough.
+    planning_delay_seconds: float = Field(
+        default=600, ge=0, le=3600, alias="PLANNING_DELAY_SECONDS"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )

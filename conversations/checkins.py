@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import scheduler, services
+from bot import scheduler
 from bot.domain import checkins as rules
 from bot.domain.checkins import CheckInRefused, Sharing
 from bot.i18n import N_, t
@@ -240,15 +240,6 @@ for _kind, _renderer in (
     (usecase.SHARED_KIND, render_shared),
 ):
     scheduler.register(_kind, _renderer)
-
-
-async def checkin_job(context: Context) -> None:
-    """Hourly: open the check-ins that fell due (the rule lives in the use case)."""
-    svc = services.of(context)
-    async with svc.db.session() as session:
-        opened = await usecase.plan_checkins(session, now=svc.clock.now())
-    if opened:
-        scheduler.kick(context.application)
 
 
 def conversation() -> ConversationHandler[Context]:

@@ -410,15 +410,6 @@ for _kind, _renderer in (
     scheduler.register(_kind, _renderer)
 
 
-async def closing_job(context: Context) -> None:
-    """Hourly: the closing prompt before the planned end, and closing after two weeks."""
-    svc = services.of(context)
-    async with svc.db.session() as session:
-        changed = await usecase.plan_closing(session, now=svc.clock.now(), zone=svc.settings.zone)
-    if changed:
-        scheduler.kick(context.application)
-
-
 def conversation() -> ConversationHandler[Context]:
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND

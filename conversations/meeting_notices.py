@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot import scheduler, services
+from bot import scheduler
 from bot.domain import ics
 from bot.domain.goals import GoalKind, GoalState
 from bot.i18n import N_, Html, escape, t
 from bot.usecases import Refused, pairing, questions
 from bot.usecases import meetings as usecase
-from conversations.common import Context
 from conversations.meetings import local, when_text
 from storage import meetings as store
 from storage import mentorships
@@ -318,12 +317,3 @@ for _kind, _renderer in (
     ("book_nudge", render_nudge),
 ):
     scheduler.register(_kind, _renderer)
-
-
-async def nudge_job(context: Context) -> None:
-    """Hourly: remind drifting pairs to book (the rule lives in the use case)."""
-    svc = services.of(context)
-    async with svc.db.session() as session:
-        queued = await usecase.plan_nudges(session, now=svc.clock.now())
-    if queued:
-        scheduler.kick(context.application)

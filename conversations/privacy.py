@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import scheduler, services
+from bot import scheduler
 from bot.domain import privacy as rules
 from bot.i18n import N_, t
 from bot.usecases import privacy as usecase
@@ -185,18 +185,6 @@ async def run_retention(
         if done < batch:
             break
     return reminded, purged
-
-
-async def retention_job(context: Context) -> None:
-    """Hourly: texts of mentorships closed RETENTION_MONTHS ago go, a month after a reminder."""
-    svc = services.of(context)
-    reminded, purged = await run_retention(
-        svc.db, now=svc.clock.now(), months=svc.settings.retention_months
-    )
-    if purged:
-        log.info("retention: texts of %d closed mentorship(s) erased", purged)
-    if reminded:
-        scheduler.kick(context.application)
 
 
 def conversation() -> ConversationHandler[Context]:

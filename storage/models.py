@@ -96,6 +96,8 @@ class User(SQLModel, table=True):
 
 class Mentorship(SQLModel, table=True):
     __tablename__ = "mentorships"
+    # The planners walk the pairs of one state in id order, in batches (bot.usecases.*.plan_*).
+    __table_args__ = (Index("ix_mentorships_state_id", "state", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     state: str = Field(default=MentorshipState.INVITED, max_length=16, index=True)
@@ -351,13 +353,23 @@ class Notification(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "due_at"),
+        # A pair's rows of one kind: the nudge planner's count, ending a mentorship.
+        Index("ix_outbox_mentorship_kind", "mentorship_id", "kind"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     recipient_id: int = Field(foreign_key="users.id", index=True)
     mentorship_id: int | None = Field(default=None, foreign_key="mentorships.id")
     kind: str = Field(max_length=32)
+    # What the row is about, so lookups and cancellation use an index, never a prefix
+    # of the key. Plain ids, not foreign keys: a row outlives a discarded goal, and its
+    # renderer then finds nothing and cancels it.
+    meeting_id: int | None = Field(default=None, index=True)
+    goal_id: int | None = Field(default=None, index=True)
+    checkin_id: int | None = Field(default=None, index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     state: str = Field(default=OutboxState.PENDING, max_length=12)
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

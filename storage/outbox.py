@@ -11,16 +11,17 @@ all that later duplicates are checked against.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Notification, OutboxState
+from storage.models import Notification, OutboxState, User
 from storage.types import utcnow
 
 # The column is VARCHAR(200); error texts are class names and short reasons.
@@ -50,34 +51,87 @@ async def enqueue(
     payload: dict[str, Any],
     mentorship_id: int | None = None,
     expires_at: datetime | None = None,
+    meeting_id: int | None = None,
+    goal_id: int | None = None,
+    checkin_id: int | None = None,
 ) -> bool:
     """Queue a message; False (and nothing changed) when `key` was queued before.
 
     ON CONFLICT DO NOTHING instead of catching the IntegrityError: a failed
     statement would abort a PostgreSQL transaction, and callers enqueue inside
     the same unit of work that records what the message is about.
+
+    `meeting_id`, `goal_id` and `checkin_id` say what the row is about; lookups and
+    `cancel` use them (indexed), never a prefix of the key.
     """
-    values: dict[str, Any] = {
-        "idempotency_key": key,
-        "recipient_id": recipient_id,
-        "mentorship_id": mentorship_id,
-        "kind": kind,
-        "payload": payload,
-        "state": OutboxState.PENDING.value,
-        "due_at": due_at,
-        "expires_at": expires_at,
-        "attempts": 0,
-        "created_at": utcnow(),
-    }
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = (
-        insert(Notification)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(col(Notification.id))
+    row = Queued(
+        key=key,
+        recipient_id=recipient_id,
+        kind=kind,
+        due_at=due_at,
+        payload=payload,
+        mentorship_id=mentorship_id,
+        expires_at=expires_at,
+        meeting_id=meeting_id,
+        goal_id=goal_id,
+        checkin_id=checkin_id,
     )
-    result = await session.exec(statement)
-    queued = result.first() is not None
+    return await enqueue_many(session, [row]) == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One row for `enqueue_many`: the arguments of `enqueue`."""
+
+    key: str
+    recipient_id: int
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    mentorship_id: int | None = None
+    expires_at: datetime | None = None
+    meeting_id: int | None = None
+    goal_id: int | None = None
+    checkin_id: int | None = None
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[Queued]) -> int:
+    """Queue many rows at once; returns how many were new.
+
+    A key queued before (by an earlier run, or by another process a moment ago) is
+    skipped, as in `enqueue`, so planners running twice or at once queue each
+    message once. One executemany: SQLAlchemy sends it as multi-row INSERTs of up
+    to a thousand rows, compiled once.
+    """
+    if not rows:
+        return 0
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    table = Notification.metadata.tables[str(Notification.__tablename__)]
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
+    )
+    created = utcnow()
+    values = [
+        {
+            "idempotency_key": row.key,
+            "recipient_id": row.recipient_id,
+            "mentorship_id": row.mentorship_id,
+            "kind": row.kind,
+            "payload": row.payload,
+            "state": OutboxState.PENDING.value,
+            "due_at": row.due_at,
+            "expires_at": row.expires_at,
+            "attempts": 0,
+            "created_at": created,
+            "meeting_id": row.meeting_id,
+            "goal_id": row.goal_id,
+            "checkin_id": row.checkin_id,
+        }
+        for row in rows
+    ]
+    queued = len((await session.exec(statement, params=values)).all())
     if queued:
         # The update's unit of work kicks the dispatcher only when something was queued.
         session.info["queued"] = True
@@ -89,14 +143,34 @@ async def cancel(
     *,
     keys: Iterable[str] | None = None,
     key_prefix: str | None = None,
+    meeting_id: int | None = None,
+    goal_id: int | None = None,
+    checkin_id: int | None = None,
+    kinds: Iterable[str] | None = None,
 ) -> int:
-    """Cancel pending rows by exact keys and/or a key prefix; returns how many.
+    """Cancel pending rows by exact keys, by what they are about, or by a key prefix;
+    returns how many.
 
+    By reference: the rows about `meeting_id` / `goal_id` / `checkin_id` (every one
+    given must match), and only of `kinds` when given. That is an index lookup; a key
+    prefix reads the whole key column on PostgreSQL, so the bot itself never uses one.
     Rows already being sent are left alone: the message is on its way.
     """
-    if keys is None and key_prefix is None:
-        raise ValueError("cancel needs keys or a key_prefix")
+    refs = (
+        (Notification.meeting_id, meeting_id),
+        (Notification.goal_id, goal_id),
+        (Notification.checkin_id, checkin_id),
+    )
+    about = [col(column) == value for column, value in refs if value is not None]
+    if kinds is not None and not about:
+        raise ValueError("cancel by kinds needs a meeting_id, goal_id or checkin_id")
+    if keys is None and key_prefix is None and not about:
+        raise ValueError("cancel needs keys, a reference or a key_prefix")
     conditions: list[ColumnElement[bool]] = []
+    if about:
+        if kinds is not None:
+            about.append(col(Notification.kind).in_(list(kinds)))
+        conditions.append(and_(*about))
     if keys is not None:
         wanted = list(keys)
         if wanted:
@@ -196,6 +270,29 @@ async def mark_sent(session: AsyncSession, *, notification_id: int, now: datetim
         last_error=None,
         payload=_settled(),
     )
+
+
+async def mark_sent_many(
+    session: AsyncSession, *, notification_ids: Sequence[int], now: datetime
+) -> None:
+    """Record many deliveries with one UPDATE (the dispatcher writes its outcomes in batches)."""
+    if not notification_ids:
+        return
+    await session.exec(
+        update(Notification)
+        .where(col(Notification.id).in_(list(notification_ids)))
+        .values(state=OutboxState.SENT.value, sent_at=now, last_error=None, payload=_settled())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def recipients(session: AsyncSession, *, user_ids: Iterable[int]) -> dict[int, User]:
+    """The people a claimed batch goes to, by id, in one query."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    found = await session.exec(select(User).where(col(User.id).in_(wanted)))
+    return {user.id: user for user in found.all() if user.id is not None}
 
 
 async def reschedule(

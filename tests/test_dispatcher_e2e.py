@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
+from sqlmodel import select
 
 from bot import scheduler
 from bot.app import AnyApplication, build_application
@@ -573,3 +575,81 @@ async def test_a_burst_of_kicks_sends_what_was_queued_once_without_waiting_for_a
     await dispatcher.pause()  # lets a kicked run still in flight finish
     assert len(emulator.chat_messages(41_071)) == 1
     assert (await stored(db, "kicked")).state == OutboxState.SENT
+
+
+# -- fan-out ------------------------------------------------------------------------------
+
+
+async def many_recipients(db: Database, emulator: BotAPIEmulator, chats: range) -> list[int]:
+    async with db.session() as session:
+        people = [User(telegram_id=chat, first_name=f"P{chat}", language="sv") for chat in chats]
+        session.add_all(people)
+        await session.flush()
+    for chat in chats:
+        emulator.add_user(chat, f"P{chat}")
+    return [person.id for person in people if person.id is not None]
+
+
+async def test_one_run_keeps_claiming_while_rows_are_due(
+    bot_app: AnyApplication,
+    dispatcher: Dispatcher,
+    db: Database,
+    emulator: BotAPIEmulator,
+    daytime: datetime,
+) -> None:
+    chats = range(710_000, 710_150)
+    for person in await many_recipients(db, emulator, chats):
+        await queue(db, f"fan-out:{person}", person, due_at=daytime)
+    fast = Dispatcher(bot_app, rate=1000)  # more than one claim of `batch_size` (100) rows
+    report = await fast.run_once()
+    assert (report.claimed, report.sent) == (150, 150)
+    assert [len(emulator.chat_messages(chat)) for chat in chats] == [1] * 150
+
+
+async def test_the_installed_dispatcher_sends_several_at_once_but_one_chat_in_due_order(
+    dispatcher: Dispatcher, db: Database, emulator: BotAPIEmulator, daytime: datetime
+) -> None:
+    emulator.set_rate_limit(per_second=30, per_chat_per_second=1)
+    emulator.set_delay(0.1, "sendMessage")  # a round trip, so sends overlap when they may
+    chats = range(720_000, 720_012)
+    for person in await many_recipients(db, emulator, chats):
+        await queue(
+            db, f"second:{person}", person, due_at=daytime, payload={"key": "common.cancelled"}
+        )
+        await queue(db, f"first:{person}", person, due_at=daytime - timedelta(minutes=1))
+    report = await dispatcher.run_once()
+    assert report.sent == 24
+    assert emulator.rejected_429 == 0
+    assert 1 < emulator.most_in_flight <= dispatcher.concurrency
+    expected = [t("sv", "help.emergency"), t("sv", "common.cancelled")]
+    for chat in chats:
+        assert [m.html for m in emulator.chat_messages(chat)] == expected
+
+
+async def test_a_fan_out_records_its_sends_in_batches(
+    bot_app: AnyApplication,
+    dispatcher: Dispatcher,
+    db: Database,
+    emulator: BotAPIEmulator,
+    daytime: datetime,
+) -> None:
+    emulator.set_delay(0.02, "sendMessage")
+    chats = range(730_000, 730_040)
+    for person in await many_recipients(db, emulator, chats):
+        await queue(db, f"batched:{person}", person, due_at=daytime)
+    marks: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE outbox") and "sent_at" in statement:
+            marks.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        report = await Dispatcher(bot_app, rate=1000, concurrency=8).run_once()
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert report.sent == 40
+    assert 1 <= len(marks) <= 40 // 2, f"{len(marks)} UPDATEs recorded 40 sends"
+    async with db.session() as session:
+        states = (await session.exec(select(Notification.state).distinct())).all()
+    assert states == [OutboxState.SENT]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from telegram import InputFile
 
+from bot import services
 from bot.sandbox.server import DEFAULT_PEOPLE, SandboxServer
 from bot.settings import Settings
 
@@ -31,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 # Long enough for the outbox's one-message-per-second-per-chat pacing after a busy step.
 WAIT_MS = 10_000
+# A week's jump plans and sends everything on the way; generous for a busy machine.
+TRAVEL_MS = 60_000
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and os.environ.get("CI") != "true",
@@ -280,4 +283,85 @@ async def test_formatting_media_edits_and_deletions_are_shown_like_telegram(
     await bot.delete_message(chat, formatted.message_id)
     await expect(astrid.root.locator(".msg.from-bot").filter(has_text="ändrad")).to_have_count(0)
     await expect(astrid.root.locator(".msg.from-bot")).to_have_count(2)
+    assert page.problems == []
+
+
+async def answer_checkin(pane: Pane, partner: str, rating: str) -> None:
+    """The monthly check-in from its prompt to the end, sharing everything with `partner`."""
+    prompt = await pane.expect("Dags för din månadsavstämning")
+    await prompt.get_by_role("button", name="📝 Börja avstämningen").click()
+    await pane.expect("1/4")
+    await pane.send(f"{pane.name}: vi lyssnar på varandra")
+    await pane.expect("2/4")
+    await pane.send("Fler konkreta övningar mellan mötena")
+    question = await pane.expect("3/4")
+    await question.get_by_role("button", name=rating, exact=True).click()
+    note = await pane.expect("4/4")
+    await note.get_by_role("button", name="⏭ Hoppa över").click()
+    share = await pane.expect("Sista steget")
+    await share.get_by_role("button", name=f"👥 Dela mina svar med {partner}").click()
+    await pane.expect(f"Sparat, och {partner} får dina svar")
+
+
+async def give_closing_feedback(pane: Pane, *, share: bool) -> None:
+    await pane.expect("mest värdefulla")
+    await pane.send("Samtalen om att leda")
+    await pane.expect("kunnat bli bättre")
+    await pane.send("Fler möten i början")
+    rating = await pane.expect("betygsätta hela mentorskapet")
+    await rating.get_by_role("button", name="5", exact=True).click()
+    touch = await pane.expect("hålla kontakten")
+    await touch.get_by_role("button", name="Ja", exact=True).click()
+    last = await pane.expect("Sista frågan")
+    await last.get_by_role("button", name="Ja" if share else "Nej", exact=True).click()
+
+
+async def test_a_jump_past_the_first_month_brings_the_check_in_and_the_look_back_chart(
+    page: Any, sandbox: SandboxServer
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.factories import active_pair
+    from tests.harness import Person
+
+    assert sandbox.application is not None
+    await active_pair(
+        services.of_app(sandbox.application).db,
+        sandbox.clock,
+        Person(sandbox.emulator, DEFAULT_PEOPLE[0].user_id, "Astrid", "sv"),
+        Person(sandbox.emulator, DEFAULT_PEOPLE[1].user_id, "Mikael", "sv"),
+    )
+    astrid, mikael = Pane(page, "Astrid"), Pane(page, "Mikael")
+
+    # Week by week, as a newcomer would, until the bot's monthly check-in comes up.
+    week = page.get_by_role("button", name="+1 week")
+    log = page.locator("#travel-log")
+    for _ in range(5):
+        await week.click()
+        await expect(week).to_be_enabled(timeout=TRAVEL_MS)
+        if await log.locator("li[data-kind=checkin_prompt]").count():
+            break
+    await expect(log.locator("li[data-kind=checkin_prompt]")).to_have_count(2)
+    await expect(log).to_contain_text("monthly check-in → Astrid (adept)")
+    await expect(log).to_contain_text("monthly check-in → Mikael (mentor)")
+
+    await answer_checkin(astrid, "Mikael", "4")
+    await answer_checkin(mikael, "Astrid", "5")
+    await mikael.expect("Astrid har delat sin månadsavstämning")
+    await astrid.expect("Mikael har delat sin månadsavstämning")
+
+    await astrid.send("/close")
+    confirm = await astrid.expect("Börja avsluta ditt mentorskap")
+    await confirm.get_by_role("button", name="🏁 Börja avsluta").click()
+    await give_closing_feedback(astrid, share=True)
+    await mikael.expect("Astrid har börjat avsluta")
+    await mikael.send("/close")
+    await give_closing_feedback(mikael, share=False)
+
+    # Both answered: closed, and each gets the look-back with the ratings chart.
+    for pane in (astrid, mikael):
+        await pane.expect("Tillbakablick på ditt mentorskap")
+        chart = (await pane.expect("betygsatte samarbetet")).locator("img.photo")
+        await expect(chart).to_be_visible()
+        assert await chart.evaluate("image => image.naturalWidth") > 100
     assert page.problems == []

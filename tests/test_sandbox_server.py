@@ -10,21 +10,29 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from sqlalchemy import func
+from sqlmodel import select
 
 from bot import services
 from bot.app import build_application
 from bot.clock import SystemClock
+from bot.domain.checkins import anniversary
 from bot.i18n import t
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.sandbox.server import DEFAULT_PEOPLE, SandboxServer, next_morning
 from bot.settings import Settings
+from storage.models import CheckIn, Mentorship, Notification
+from tests.factories import ActivePair, active_pair
 from tests.harness import Person
+from tests.test_meetings_e2e import book, in_days
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+JSONDict = dict[str, Any]
 
 
 def free_port() -> int:
@@ -242,3 +250,174 @@ async def test_history_holds_what_people_typed_and_what_the_bot_answered(
         "text": "<b>hej</b>",
     }
     assert history[1]["from"] == "bot" and history[1]["message_id"] == 2
+
+
+async def _active_pair(sandbox: SandboxServer) -> tuple[Person, Person, ActivePair]:
+    """Astrid (adept) and Mikael (mentor) in an active mentorship in the sandbox's database."""
+    assert sandbox.application is not None
+    db = services.of_app(sandbox.application).db
+    astrid = Person(sandbox.emulator, DEFAULT_PEOPLE[0].user_id, "Astrid", "sv")
+    mikael = Person(sandbox.emulator, DEFAULT_PEOPLE[1].user_id, "Mikael", "sv")
+    return astrid, mikael, await active_pair(db, sandbox.clock, astrid, mikael)
+
+
+async def _jump(http: aiohttp.ClientSession, sandbox: SandboxServer, step: str) -> JSONDict:
+    async with http.post(f"{sandbox.url}sandbox/time", json={"step": step}) as answer:
+        assert answer.status == 200, await answer.text()
+        result: JSONDict = await answer.json()
+    return result
+
+
+def _at(outcome: JSONDict) -> datetime:
+    return datetime.fromisoformat(outcome["at"])
+
+
+async def test_a_week_over_a_booked_meeting_delivers_its_reminders_in_order(
+    sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    astrid, mikael, _pair = await _active_pair(sandbox)
+    start = in_days(sandbox.clock, 4, 14)
+    await book(astrid, mikael, start, "📹 Videosamtal")
+    request = await mikael.expect("Astrid föreslår ett möte")
+    await mikael.press("Bekräfta ✅", message_id=request.message_id)
+    await astrid.expect("Möte bekräftat")
+    await mikael.expect("Möte bekräftat")
+    astrid.mark_read()
+    mikael.mark_read()
+
+    week = await _jump(http, sandbox, "week")
+
+    assert 7 * 86400 <= week["travelled_seconds"] < 7 * 86400 + 60
+    astrid_id, mikael_id = astrid.user_id, mikael.user_id
+    delivered = [(o["kind"], o["chat_id"]) for o in week["delivered"]]
+    # Each at its own time, in the order the bot sends them, none expired on arrival.
+    assert delivered[:1] == [("agenda_prompt", astrid_id)]
+    assert sorted(delivered[1:4]) == sorted(
+        [
+            ("meeting_reminder", astrid_id),
+            ("meeting_reminder", mikael_id),
+            ("mentor_prep", mikael_id),
+        ]
+    )
+    assert sorted(delivered[4:6]) == [
+        ("meeting_reminder", astrid_id),
+        ("meeting_reminder", mikael_id),
+    ]
+    assert sorted(delivered[6:]) == [
+        ("meeting_evaluation", astrid_id),
+        ("meeting_evaluation", mikael_id),
+    ]
+    for outcome, due in zip(
+        week["delivered"],
+        [start - timedelta(hours=48)]
+        + [start - timedelta(hours=24)] * 3
+        + [start - timedelta(hours=1)] * 2
+        + [start + timedelta(minutes=60)] * 2,
+        strict=True,
+    ):
+        assert due <= _at(outcome) < due + timedelta(minutes=1), outcome
+    assert week["not_delivered"] == [] and week["sent"] == 8
+
+    # The chats hold them in the same order.
+    texts = [m.text or m.caption or "" for m in astrid.messages]
+    order = ["Vad vill du ta upp", "I morgon: ert möte med Mikael", "Snart: ert möte med Mikael"]
+    order.append("Hur gick mötet med Mikael")
+    found = [next(i for i, text in enumerate(texts) if fragment in text) for fragment in order]
+    assert found == sorted(found)
+    await mikael.expect("Inför ditt möte med Astrid")
+    await mikael.expect("Hur gick mötet med Astrid")
+
+
+async def test_a_jump_past_the_first_month_delivers_the_check_in_to_both(
+    sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    astrid, mikael, pair = await _active_pair(sandbox)
+    assert sandbox.application is not None
+    async with services.of_app(sandbox.application).db.session() as session:
+        mentorship = await session.get(Mentorship, pair.mentorship_id)
+        assert mentorship is not None and mentorship.started_at is not None
+        due = anniversary(mentorship.started_at, 1, STOCKHOLM)
+
+    delivered: list[JSONDict] = []
+    for _ in range(5):
+        delivered.extend((await _jump(http, sandbox, "week"))["delivered"])
+
+    prompts = [o for o in delivered if o["kind"] == "checkin_prompt"]
+    assert sorted(o["chat_id"] for o in prompts) == [astrid.user_id, mikael.user_id]
+    # Within the hour the bot's planner would have opened it.
+    assert all(due <= _at(o) < due + timedelta(hours=1) for o in prompts)
+    for person in (astrid, mikael):
+        await person.expect("Dags för din månadsavstämning")
+    # Unanswered, it is reminded of three days later; and the pair, who booked nothing,
+    # is nudged to book four weeks after the start.
+    reminders = [o for o in delivered if o["kind"] == "checkin_reminder"]
+    assert all(_at(r) - _at(prompts[0]) >= timedelta(days=3) for r in reminders)
+    assert len(reminders) == 2
+    nudges = [o for o in delivered if o["kind"] == "book_nudge"]
+    assert nudges and nudges[0]["chat_id"] == astrid.user_id
+    assert _at(nudges[0]) - mentorship.started_at >= timedelta(days=28)
+    assert _at(nudges[0]) - mentorship.started_at < timedelta(days=28, hours=1)
+
+
+async def test_next_notification_jumps_to_what_the_planners_create(
+    sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    astrid, _mikael, _pair = await _active_pair(sandbox)
+    async with http.get(f"{sandbox.url}sandbox/time") as answer:
+        assert (await answer.json())["next_due"] is None  # nothing queued yet
+
+    jumped = await _jump(http, sandbox, "next")
+
+    # The first thing the bot would send unasked: the nudge to book, four weeks in.
+    assert [o["kind"] for o in jumped["delivered"]] == ["book_nudge"]
+    assert timedelta(days=26) < timedelta(seconds=jumped["travelled_seconds"]) < timedelta(days=28)
+    await astrid.expect("boka nästa möte")
+
+
+async def test_what_was_not_sent_is_reported_with_the_rule_that_stopped_it(
+    sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    astrid, mikael, _pair = await _active_pair(sandbox)
+    # At 08:00 the hour-before reminder falls in quiet hours (21-08), which end too late.
+    start = in_days(sandbox.clock, 3, 8)
+    await book(astrid, mikael, start, "📹 Videosamtal")
+    request = await mikael.expect("Astrid föreslår ett möte")
+    await mikael.press("Bekräfta ✅", message_id=request.message_id)
+    await astrid.expect("Möte bekräftat")
+    await mikael.expect("Möte bekräftat")
+
+    week = await _jump(http, sandbox, "week")
+
+    missed = week["not_delivered"]
+    assert sorted(o["chat_id"] for o in missed) == [astrid.user_id, mikael.user_id]
+    for outcome in missed:
+        assert (outcome["kind"], outcome["state"]) == ("meeting_reminder", "expired")
+        assert outcome["reason"] == "quiet hours lasted past the time it applied"
+        assert _at(outcome) == start - timedelta(hours=1)
+    # The rest still arrived, the evaluation after the meeting among them.
+    kinds = [o["kind"] for o in week["delivered"]]
+    assert kinds.count("meeting_reminder") == 2 and kinds.count("meeting_evaluation") == 2
+
+
+async def test_trying_the_planners_ahead_leaves_the_database_as_it_was(
+    sandbox: SandboxServer,
+) -> None:
+    _astrid, _mikael, pair = await _active_pair(sandbox)
+    assert sandbox.application is not None
+    db = services.of_app(sandbox.application).db
+    now = sandbox.clock.now()
+
+    assert not await sandbox.rehearsal.plans_anything(now + timedelta(days=20))
+    # A month on, a pass would open the check-ins; tried on the copy, nothing is written.
+    assert await sandbox.rehearsal.plans_anything(now + timedelta(days=33))
+    async with db.session() as session:
+        assert (await session.exec(select(func.count()).select_from(Notification))).one() == 0
+        assert (await session.exec(select(func.count()).select_from(CheckIn))).one() == 0
+    first = await sandbox.rehearsal.first_pass(now, now + timedelta(days=40))
+    assert first is not None
+    # The first hourly pass after the nudge to book falls due: four weeks after the start.
+    async with db.session() as session:
+        mentorship = await session.get(Mentorship, pair.mentorship_id)
+        assert mentorship is not None and mentorship.started_at is not None
+    since = first - mentorship.started_at
+    assert timedelta(days=28) < since <= timedelta(days=28, hours=1)

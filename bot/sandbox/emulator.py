@@ -589,6 +589,9 @@ class BotAPIEmulator:
         self.callback_answers: dict[str, JSONDict] = {}
         self.updates_served = 0
         self.rejected_429 = 0
+        # Bot API calls being answered right now (long polls aside), and the most at once.
+        self.in_flight = 0
+        self.most_in_flight = 0
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -1016,6 +1019,18 @@ class BotAPIEmulator:
             return _json_response(ApiError(401, "Unauthorized").payload(), 401)
         self.bot_id = int(token_match.group(1))
         method = request.match_info["method"].lower()
+        if method == "getupdates":
+            return await self._answer_api(request, method, handler)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._answer_api(request, method, handler)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer_api(
+        self, request: web.Request, method: str, handler: Callable[[_Call], Awaitable[Any]]
+    ) -> web.Response:
         try:
             params, files = await self._read_params(request)
             recorded = dict(params)

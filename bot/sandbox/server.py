@@ -6,7 +6,10 @@ people in the chat) and the page itself under `/`. The bot gets its own SQLite
 file and a `TravellingClock`, so experiments never touch a real database.
 
 Time travel exists only here: `mentorbot run` builds the bot with `SystemClock`,
-and the routes that move the clock are mounted by this module alone.
+and the routes that move the clock are mounted by this module alone. A jump steps
+through every moment on the way at which the bot would have done something (a row
+falling due, an hourly planner pass) and acts there, in order, as the running bot
+would have: see `SandboxServer._journey`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import logging
 import secrets
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -26,15 +30,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy import func, or_
+from sqlalchemy.pool import StaticPool
+from sqlmodel import col, select
 from telegram import Update
 
-from bot import scheduler
+from bot import planning, scheduler
 from bot.app import AnyApplication, build_application
 from bot.clock import TravellingClock
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.settings import Language, Settings
 from storage import outbox
-from storage.db import upgrade
+from storage.db import Database, upgrade
+from storage.models import Notification, OutboxState, User
 
 log = logging.getLogger("mentorbot.sandbox")
 
@@ -44,6 +52,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Shaped like a real token (the emulator and PTB check the shape); it opens nothing.
 SANDBOX_TOKEN = "123456789:sandbox-not-a-real-token"
 DATABASE_FILE = "sandbox.sqlite3"
+# A scratch copy on which a planner pass is tried before the real one (see `Rehearsal`).
+REHEARSAL_FILE = "sandbox-rehearsal.sqlite3"
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_TYPES = {"app.js": "text/javascript", "style.css": "text/css"}
 # The page builds every node itself, so nothing inline and nothing from elsewhere is needed.
@@ -55,9 +66,61 @@ STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta
 # The sandbox day starts mid-morning: quiet hours (21-08 by default) would hold
 # back every reminder a newcomer travels to if the clock started at night.
 MORNING = time(10, 0)
-# Enough runs to drain what a week's jump makes due; a bounded number, so a row
-# that keeps failing cannot keep the request open.
+# Enough dispatcher runs to drain what falls due at one moment; a bounded number,
+# so a row that keeps failing cannot keep the request open.
 MAX_RUNS = 10
+# The bot runs its planners hourly (see `bot.app`); a jump considers a pass of them
+# at every such hour on the way.
+PLANNING_INTERVAL = timedelta(hours=1)
+# How far "next notification" looks ahead: every active mentorship has a check-in
+# due within any two months, so only a pair with nothing left at all meets the end.
+NEXT_HORIZON = timedelta(days=62)
+# Moments a single jump may stop at: every hour of the horizon plus the rows due on
+# the way, with room to spare; only a runaway loop would reach it.
+MAX_STOPS = 5000
+# What the page calls each kind of scheduled message.
+KIND_LABELS = {
+    "message": "message",
+    "meeting_request": "meeting request",
+    "meeting_invite": "meeting invitation",
+    "meeting_cancelled": "meeting cancelled",
+    "meeting_reminder": "meeting reminder",
+    "agenda_prompt": "agenda prompt",
+    "agenda_to_mentor": "agenda for the mentor",
+    "mentor_prep": "mentor's preparation",
+    "meeting_evaluation": "meeting evaluation",
+    "book_nudge": "nudge to book a meeting",
+    "checkin_prompt": "monthly check-in",
+    "checkin_reminder": "check-in reminder",
+    "checkin_shared": "shared check-in",
+    "closing_prompt": "closing prompt",
+    "closing_feedback_shared": "shared closing feedback",
+    "lookback_text": "look-back",
+    "lookback_chart": "look-back chart",
+    "lookback_document": "look-back document",
+    "intro_decision_reminder": "intro decision reminder",
+    "contract_review": "contract to review",
+    "goal_review": "goal to review",
+    "goal_deadline": "goal deadline",
+    "diary_shared": "shared diary entry",
+    "retention_reminder": "reminder before old texts are erased",
+}
+# Why a row ended without being sent, from the state and `last_error` the dispatcher
+# and the cancelling use cases leave (see `bot.scheduler`, `storage.outbox`).
+REASONS = {
+    (OutboxState.EXPIRED, "expired"): "its time had passed before it could be sent",
+    (OutboxState.EXPIRED, "quiet hours"): "quiet hours lasted past the time it applied",
+    (OutboxState.CANCELLED, "not relevant"): "it no longer applied when it fell due",
+    (OutboxState.CANCELLED, None): "what it was about changed or ended",
+    (OutboxState.FAILED, "recipient blocked"): "the recipient has blocked the bot",
+    (OutboxState.FAILED, "Forbidden"): "the recipient has blocked the bot",
+}
+SETTLED = (
+    OutboxState.SENT,
+    OutboxState.EXPIRED,
+    OutboxState.CANCELLED,
+    OutboxState.FAILED,
+)
 MAX_NAME = 64
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -90,6 +153,93 @@ DEFAULT_PEOPLE = (
     SandboxPerson(1001, "Astrid", "sv", "adept"),
     SandboxPerson(1002, "Mikael", "sv", "mentor"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """The outbox as a jump starts: whatever settles from here on happened on the jump."""
+
+    open_ids: frozenset[int]  # rows still pending or being sent
+    last_id: int  # rows above it are queued during the jump
+
+
+@dataclass(slots=True)
+class Journey:
+    """Where a jump stopped on its way."""
+
+    stops: int = 0
+
+
+def _unlink_sqlite(path: Path) -> None:
+    for suffix in SQLITE_SUFFIXES:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class Rehearsal:
+    """Tries a planner pass on a scratch copy of the sandbox's database.
+
+    Whether the planners would do anything at a moment is known only by running
+    them, and a real pass writes what it plans with that moment's time on it. A pass
+    on a copy says it without leaving a trace, so a jump can look a week ahead in one
+    pass instead of one per hour, and find the first hour that plans something by
+    halving (`bot.planning`: a pass that plans nothing at a moment plans nothing
+    before it either).
+    """
+
+    def __init__(self, source: Path, scratch: Path, settings: Settings) -> None:
+        self.source = source
+        self.scratch = scratch
+        self.settings = settings
+
+    def _copy(self) -> None:
+        # SQLite's online backup: a consistent snapshot, the WAL included, while the
+        # bot goes on using the original.
+        _unlink_sqlite(self.scratch)
+        with (
+            contextlib.closing(sqlite3.connect(self.source)) as source,
+            contextlib.closing(sqlite3.connect(self.scratch)) as copy,
+        ):
+            source.backup(copy)
+
+    async def plans_anything(self, moment: datetime) -> bool:
+        """Whether a planner pass as of `moment` would write anything now."""
+        await asyncio.to_thread(self._copy)
+        # One connection for every session of the pass: SQLite's total_changes() then
+        # counts every row the planners inserted, updated or deleted, and nothing that
+        # only looked (a message queued before is not queued again, and counts 0).
+        scratch = Database(f"sqlite:///{self.scratch.resolve()}", poolclass=StaticPool)
+        try:
+            await planning.run_all(scratch, self.settings, moment)
+            async with scratch.session() as session:
+                changes = (await session.exec(select(func.total_changes()))).one()
+        finally:
+            await scratch.dispose()
+        return int(changes) > 0
+
+    async def first_pass(self, after: datetime, until: datetime) -> datetime | None:
+        """The first hourly pass after `after`, up to `until`, that would plan something."""
+        passes = int((until - after) / PLANNING_INTERVAL)
+        if passes < 1 or not await self.plans_anything(after + passes * PLANNING_INTERVAL):
+            return None
+        quiet, planning_pass = 0, passes  # pass `quiet` plans nothing, `planning_pass` does
+        while planning_pass - quiet > 1:
+            middle = (quiet + planning_pass) // 2
+            if await self.plans_anything(after + middle * PLANNING_INTERVAL):
+                planning_pass = middle
+            else:
+                quiet = middle
+        return after + planning_pass * PLANNING_INTERVAL
+
+    def remove(self) -> None:
+        _unlink_sqlite(self.scratch)
+
+
+def reason(state: str, last_error: str | None) -> str:
+    """Why a row was not sent, in the page's words."""
+    found = REASONS.get((OutboxState(state), last_error))
+    if found is not None:
+        return found
+    return f"{state}: {last_error}" if last_error else state
 
 
 def next_morning(now: datetime, zone: ZoneInfo) -> datetime:
@@ -133,6 +283,7 @@ class SandboxServer:
         self.host = host
         self.database_path = settings.data_dir / DATABASE_FILE
         self.database_url = f"sqlite:///{self.database_path.resolve()}"
+        self.rehearsal = Rehearsal(self.database_path, settings.data_dir / REHEARSAL_FILE, settings)
         self.clock = TravellingClock(start or next_morning(datetime.now(UTC), settings.zone))
         self.emulator = BotAPIEmulator(host, port)
         self.emulator.add_routes(self._mount)
@@ -200,8 +351,8 @@ class SandboxServer:
         # A fresh database each start: the emulator keeps chats in memory only, so a
         # kept database would remember conversations no pane can show any more.
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self.database_path}{suffix}").unlink(missing_ok=True)
+        _unlink_sqlite(self.database_path)
+        self.rehearsal.remove()
         upgrade(self.database_url)
 
     async def stop(self) -> None:
@@ -223,6 +374,7 @@ class SandboxServer:
                     await self._transcript
                 self._transcript = None
             await self.emulator.stop()
+            self.rehearsal.remove()
 
     async def _record_typed(self, events: asyncio.Queue[JSONDict | None]) -> None:
         try:
@@ -354,21 +506,39 @@ class SandboxServer:
         step = body.get("step")
         if step != "next" and step not in STEPS:
             raise _bad_request("step must be hour, day, week or next")
+        dispatcher = self._dispatcher()
         async with self._travelling:
             before = self.clock.now()
-            if step == "next":
-                report = await self._to_next_notification()
-            else:
-                self.clock.advance(STEPS[str(step)])
-                report = await self._dispatch()
+            # The periodic tick would send on its own between our stops; paused, every
+            # send of the jump happens at the stop it belongs to. Watched once a run in
+            # flight has finished, so what it sent is not counted as the jump's.
+            await dispatcher.pause()
+            try:
+                watch = await self._watch()
+                if step == "next":
+                    journey = await self._journey(before + NEXT_HORIZON, until_delivered=True)
+                else:
+                    target = before + STEPS[str(step)]
+                    journey = await self._journey(target, until_delivered=False)
+            finally:
+                dispatcher.resume()
+            outcomes = await self._settled(watch)
             payload = await self._time_payload()
+        delivered = [o for o in outcomes if o["state"] == OutboxState.SENT]
+        missed = [o for o in outcomes if o["state"] != OutboxState.SENT]
         payload["travelled_seconds"] = int((self.clock.now() - before).total_seconds())
-        payload["sent"] = report.sent
+        payload["sent"] = len(delivered)
+        payload["delivered"] = delivered
+        payload["not_delivered"] = missed
+        if step == "next":
+            payload["horizon_days"] = NEXT_HORIZON.days
         log.info(
-            "time travel (%s): +%d s, %d notification(s) sent",
+            "time travel (%s): +%d s, %d stop(s), %d notification(s) sent, %d not sent",
             step,
             payload["travelled_seconds"],
-            report.sent,
+            journey.stops,
+            len(delivered),
+            len(missed),
         )
         return _json(payload)
 
@@ -379,40 +549,110 @@ class SandboxServer:
             raise web.HTTPServiceUnavailable(text="the bot is not running")
         return scheduler.installed(self.application)
 
-    async def _dispatch(self) -> scheduler.DispatchReport:
-        """Send what the new time made due right away instead of at the next tick."""
+    async def _plan(self, now: datetime) -> int:
+        """One pass of the bot's hourly planners, as of `now`."""
         dispatcher = self._dispatcher()
-        total = scheduler.DispatchReport()
-        for _ in range(MAX_RUNS):
-            report = await dispatcher.run_once()
-            total.add(report)
-            if report.claimed == 0:
-                break
-        return total
+        return await planning.run_all(dispatcher.db, dispatcher.settings, now)
 
     async def _next_due(self) -> datetime | None:
         async with self._dispatcher().db.session() as session:
             return await outbox.next_due(session)
 
-    async def _to_next_notification(self) -> scheduler.DispatchReport:
-        """Jump to the next pending notification and send it.
+    async def _journey(self, target: datetime, *, until_delivered: bool) -> Journey:
+        """Step through the moments up to `target` at which the bot would act, in order.
 
-        A notification that falls in quiet hours is deferred to the morning rather
-        than sent, so the jump goes on until something is delivered or nothing is left.
+        Such a moment is when the earliest pending row falls due, or an hourly pass
+        of the planners before it that plans something (tried on a copy first, see
+        `Rehearsal`). At each one the clock is set there, and the planners and the
+        dispatcher run until nothing more is due then: a reminder goes out at its
+        own time instead of expiring on arrival, and a check-in the planners open
+        goes out within the hour, as in the running bot. "Next" (`until_delivered`)
+        ends at the first delivery, or goes nowhere when there is none before
+        `target`; any other jump ends at `target`.
         """
-        total = scheduler.DispatchReport()
-        for _ in range(MAX_RUNS):
+        journey = Journey()
+        moment = self.clock.now()
+        while journey.stops < MAX_STOPS:
             due = await self._next_due()
-            if due is None:
+            until = target if due is None else min(due, target)
+            planned = await self.rehearsal.first_pass(moment, until)
+            if planned is not None:
+                moment = planned
+            elif due is not None and due <= target:
+                moment = max(due, moment)
+            else:
                 break
-            wait = due - self.clock.now()
-            if wait > timedelta(0):
-                self.clock.advance(wait)
-            report = await self._dispatch()
-            total.add(report)
-            if report.sent:
+            sent = await self._stop_at(moment, journey)
+            if until_delivered and sent:
+                return journey
+        if not until_delivered:
+            await self._stop_at(target, journey)
+        return journey
+
+    async def _stop_at(self, moment: datetime, journey: Journey) -> int:
+        """Set the clock to `moment` and do what the bot does there; how many were sent."""
+        wait = moment - self.clock.now()
+        if wait > timedelta(0):
+            self.clock.advance(wait)
+        journey.stops += 1
+        dispatcher = self._dispatcher()
+        sent = 0
+        for _ in range(MAX_RUNS):
+            await self._plan(self.clock.now())
+            # Sending may queue more for now (a partner's notice), hence the loop.
+            report = await dispatcher.run_once()
+            sent += report.sent
+            if report.claimed == 0:
                 break
-        return total
+        return sent
+
+    async def _watch(self) -> Watch:
+        # Read-only queries for the page's report; nothing here is part of the bot.
+        async with self._dispatcher().db.session() as session:
+            open_ids = await session.exec(
+                select(Notification.id).where(
+                    col(Notification.state).in_((OutboxState.PENDING, OutboxState.SENDING))
+                )
+            )
+            last_id = (await session.exec(select(func.max(Notification.id)))).one()
+        return Watch(frozenset(i for i in open_ids if i is not None), last_id or 0)
+
+    async def _settled(self, watch: Watch) -> list[JSONDict]:
+        """What settled since `watch`, in the order it happened: sent, or why not.
+
+        Kinds, times, states and reasons only: what a message said is gone from a
+        settled row (see `storage.outbox`), and the page has every chat anyway.
+        """
+        zone = self.settings.zone
+        async with self._dispatcher().db.session() as session:
+            rows = await session.exec(
+                select(Notification, User.telegram_id)
+                .join(User, col(User.id) == col(Notification.recipient_id))
+                .where(
+                    or_(
+                        col(Notification.id).in_(watch.open_ids),
+                        col(Notification.id) > watch.last_id,
+                    ),
+                    col(Notification.state).in_(SETTLED),
+                )
+            )
+            found = list(rows)
+        outcomes: list[tuple[datetime, int, JSONDict]] = []
+        for row, chat_id in found:
+            sent = row.state == OutboxState.SENT
+            at = row.sent_at if sent and row.sent_at is not None else row.due_at
+            outcome: JSONDict = {
+                "at": at.astimezone(zone).isoformat(),
+                "kind": row.kind,
+                "what": KIND_LABELS.get(row.kind, row.kind.replace("_", " ")),
+                "chat_id": chat_id,
+                "state": str(row.state),
+            }
+            if not sent:
+                outcome["reason"] = reason(row.state, row.last_error)
+            outcomes.append((at, row.id or 0, outcome))
+        outcomes.sort(key=lambda item: (item[0], item[1]))
+        return [outcome for _, _, outcome in outcomes]
 
     async def _time_payload(self) -> JSONDict:
         zone = self.settings.zone

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import checkins as rules
@@ -16,7 +16,7 @@ from bot.i18n import N_, t
 from bot.usecases import Refused, notify
 from bot.usecases.pairing import display_name, member_view
 from storage import checkins as store
-from storage import mentorships, outbox
+from storage import mentorships, outbox, planning
 from storage.mentorships import Pairing
 from storage.models import CheckIn, Mentorship, MentorshipState, Role, User
 
@@ -62,8 +62,15 @@ class CheckInView:
         )
 
 
+def _prefix(*, mentorship_id: int, period: int, user_id: int) -> str:
+    return f"checkin:{mentorship_id}:{period}:{user_id}:"
+
+
 def key_prefix(checkin: CheckIn) -> str:
-    return f"checkin:{checkin.mentorship_id}:{checkin.period}:{checkin.user_id}:"
+    """The start of the keys of a check-in's messages (they are found by `checkin_id`)."""
+    return _prefix(
+        mentorship_id=checkin.mentorship_id, period=checkin.period, user_id=checkin.user_id
+    )
 
 
 def _zone(user: User) -> ZoneInfo:
@@ -78,63 +85,84 @@ def _refused(problem: CheckInRefused) -> Refused:
 # -- planning ---------------------------------------------------------------------------------
 
 
-async def plan_checkins(session: AsyncSession, *, now: datetime) -> int:
+async def plan_checkins(
+    session: AsyncSession, *, now: datetime, batch: int = planning.BATCH
+) -> int:
     """Open the due check-in for both members of every active mentorship, with its prompt
-    and one reminder; returns how many check-ins were opened. Safe to run any number of times.
+    and one reminder; returns how many check-ins were opened. Safe to run any number of
+    times, and from two processes at once.
 
     Only the latest due period is opened: after a long outage nobody gets a month's
-    backlog of questionnaires at once.
+    backlog of questionnaires at once, and a period older than one already opened
+    (after a change of time zone, say) is not opened at all.
+
+    The pairs are read `batch` at a time, a handful of statements each, and every batch
+    is committed with its check-ins and their messages together (the job owns this
+    session): a crash leaves no check-in without its prompt, and the next run opens
+    what the interrupted one did not reach. The unique (mentorship, person, period)
+    row decides which of two planners opens a check-in; only that one queues it.
     """
     opened = 0
-    active = await session.exec(
-        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE)
-    )
-    for mentorship in list(active):
-        assert mentorship.id is not None
-        if mentorship.started_at is None:
-            continue
-        members = await store.members(session, mentorship_id=mentorship.id)
-        if len(members) != 2:
-            continue
-        for _membership, person in members:
-            assert person.id is not None
-            period = rules.period_due(mentorship.started_at, now, _zone(person))
-            if period is None:
+    async for pairs in planning.walk(
+        session,
+        states=[MentorshipState.ACTIVE],
+        where=[col(Mentorship.started_at).is_not(None)],
+        size=batch,
+    ):
+        started = {pair.id: pair.started_at for pair in pairs}
+        pair_members: dict[int, list[planning.Member]] = {}
+        for member in await planning.members(session, mentorship_ids=list(started)):
+            pair_members.setdefault(member.mentorship_id, []).append(member)
+        wanted: dict[tuple[int, int], tuple[int, datetime]] = {}
+        erased: set[int] = set()
+        for mentorship_id, both in pair_members.items():
+            started_at = started[mentorship_id]
+            if len(both) != 2 or started_at is None:
                 continue
-            if await store.find(
-                session, mentorship_id=mentorship.id, user_id=person.id, period=period
-            ):
-                continue
-            checkin = await store.open_period(
-                session,
-                mentorship_id=mentorship.id,
-                user_id=person.id,
-                period=period,
-                due_at=rules.anniversary(mentorship.started_at, period, _zone(person)),
+            for person in both:
+                zone = ZoneInfo(person.timezone)
+                period = rules.period_due(started_at, now, zone)
+                if period is None:
+                    continue
+                due_at = rules.anniversary(started_at, period, zone)
+                wanted[(mentorship_id, person.user_id)] = (period, due_at)
+                if person.erased:
+                    erased.add(person.user_id)
+        if wanted:
+            latest = await planning.latest_periods(
+                session, mentorship_ids=sorted({m for m, _ in wanted})
             )
-            if checkin is None:
-                continue
-            prefix = key_prefix(checkin)
-            payload = {"checkin_id": checkin.id}
-            await notify.queue(
-                session,
-                recipient=person,
-                kind=PROMPT_KIND,
-                dedupe=f"{prefix}prompt",
-                due_at=now,
-                payload=payload,
-                mentorship_id=mentorship.id,
-            )
-            await notify.queue(
-                session,
-                recipient=person,
-                kind=REMINDER_KIND,
-                dedupe=f"{prefix}reminder",
-                due_at=rules.reminder_at(now),
-                payload=payload,
-                mentorship_id=mentorship.id,
-            )
-            opened += 1
+            # Sorted, so two planners insert in the same order and wait rather than deadlock.
+            fresh = [
+                (m, u, period, due_at)
+                for (m, u), (period, due_at) in sorted(wanted.items())
+                if latest.get((m, u), 0) < period
+            ]
+            new = await planning.open_checkins(session, rows=fresh)
+            messages: list[outbox.Queued] = []
+            for (m, u, period), checkin_id in sorted(new.items()):
+                if u in erased:
+                    continue  # as in notify.queue: nothing reaches someone who erased their data
+                prefix = _prefix(mentorship_id=m, period=period, user_id=u)
+                payload = {"checkin_id": checkin_id}
+                for kind, ending, due in (
+                    (PROMPT_KIND, "prompt", now),
+                    (REMINDER_KIND, "reminder", rules.reminder_at(now)),
+                ):
+                    messages.append(
+                        outbox.Queued(
+                            key=f"{prefix}{ending}",
+                            recipient_id=u,
+                            kind=kind,
+                            due_at=due,
+                            payload=payload,
+                            mentorship_id=m,
+                            checkin_id=checkin_id,
+                        )
+                    )
+            await outbox.enqueue_many(session, messages)
+            opened += len(new)
+        await session.commit()
     return opened
 
 
@@ -285,17 +313,17 @@ async def share(
     row.answered_at = now
     user.focus_checkin_id = None
     await mentorships.save(session, row, user)
-    prefix = key_prefix(row)
-    await outbox.cancel(session, keys=[f"{prefix}reminder"])
+    await outbox.cancel(session, checkin_id=row.id, kinds=[REMINDER_KIND])
     if row.shared or row.note_shared:
         await notify.queue(
             session,
             recipient=found.partner,
             kind=SHARED_KIND,
-            dedupe=f"{prefix}shared",
+            dedupe=f"{key_prefix(row)}shared",
             due_at=now,
             payload={"checkin_id": row.id},
             mentorship_id=row.mentorship_id,
+            checkin_id=row.id,
         )
     return found
 

@@ -17,13 +17,12 @@ from bot.domain.mentorship import check_transition
 from bot.i18n import N_
 from bot.usecases import Refused, notify
 from bot.usecases.pairing import member_view
-from storage import goals, mentorships, outbox
+from storage import goals, mentorships, outbox, planning
 from storage.mentorships import Pairing
 from storage.models import (
     ClosingFeedback,
     Goal,
     GoalRevision,
-    Membership,
     Mentorship,
     MentorshipState,
     MentorshipTransition,
@@ -366,57 +365,90 @@ async def closing_since(session: AsyncSession, *, mentorship_id: int) -> datetim
     return found[-1].at if found else None
 
 
-async def plan_closing(session: AsyncSession, *, now: datetime, zone: ZoneInfo) -> int:
-    """The closing prompt four weeks before the planned end; closing after two weeks."""
+async def plan_closing(
+    session: AsyncSession, *, now: datetime, zone: ZoneInfo, batch: int = planning.BATCH
+) -> int:
+    """The closing prompt four weeks before the planned end; closing two weeks after
+    closing began (or once both gave their feedback). Returns how many prompts were
+    queued and pairs closed. Safe to run any number of times, and from two processes
+    at once.
+
+    Only the pairs concerned are read: active ones whose planned end is at most four
+    weeks ahead, and those closing, `batch` at a time, each batch committed on its
+    own (the job owns this session).
+    """
     changed = 0
-    rows = await session.exec(
-        select(Mentorship).where(
-            col(Mentorship.state).in_((MentorshipState.ACTIVE, MentorshipState.CLOSING))
+    today = now.astimezone(zone).date()
+    async for pairs in planning.walk(
+        session,
+        states=[MentorshipState.ACTIVE],
+        where=[
+            col(Mentorship.planned_end).is_not(None),
+            col(Mentorship.planned_end) <= today + rules.CLOSING_PROMPT_BEFORE,
+        ],
+        size=batch,
+    ):
+        changed += await _prompt(session, pairs=pairs, today=today, now=now)
+        await session.commit()
+    async for pairs in planning.walk(session, states=[MentorshipState.CLOSING], size=batch):
+        ids = [p.id for p in pairs]
+        since = await planning.closing_since(
+            session, mentorship_ids=ids, state=MentorshipState.CLOSING
         )
-    )
-    for mentorship in list(rows):
-        assert mentorship.id is not None
-        if mentorship.state == MentorshipState.ACTIVE:
-            if not rules.closing_prompt_due(
-                planned_end=mentorship.planned_end, today=now.astimezone(zone).date()
+        feedback = await planning.feedback_of(session, mentorship_ids=ids)
+        for pair in pairs:
+            if not rules.should_close(
+                closing_since=since.get(pair.id), feedback=feedback.get(pair.id, []), now=now
             ):
                 continue
-            adept = await _member(session, mentorship_id=mentorship.id, role=Role.ADEPT)
-            if adept is None:
+            # Another planner (or the second feedback) may have closed it since the read.
+            if not await planning.hold_if_in(
+                session, mentorship_id=pair.id, state=MentorshipState.CLOSING
+            ):
                 continue
-            assert mentorship.planned_end is not None
-            await notify.queue(
-                session,
-                recipient=adept,
-                kind="closing_prompt",
-                dedupe=f"closing:{mentorship.id}:prompt:{mentorship.planned_end.isoformat()}",
-                due_at=now,
-                payload={"mentorship_id": mentorship.id},
-                mentorship_id=mentorship.id,
-            )
-            changed += 1
-            continue
-        feedback = list(
-            await session.exec(
-                select(ClosingFeedback).where(ClosingFeedback.mentorship_id == mentorship.id)
-            )
-        )
-        since = await closing_since(session, mentorship_id=mentorship.id)
-        if rules.should_close(closing_since=since, feedback=feedback, now=now):
+            mentorship = await session.get(Mentorship, pair.id, populate_existing=True)
+            assert mentorship is not None
             await close(session, mentorship=mentorship, actor_id=None, now=now)
             changed += 1
+        await session.commit()
     return changed
 
 
-async def _member(session: AsyncSession, *, mentorship_id: int, role: str) -> User | None:
-    membership = (
-        await session.exec(
-            select(Membership).where(
-                Membership.mentorship_id == mentorship_id, Membership.role == role
+async def _prompt(
+    session: AsyncSession, *, pairs: list[planning.Pair], today: date, now: datetime
+) -> int:
+    """The adept's prompt to start closing, once per planned end."""
+    keys = {
+        p.id: f"closing:{p.id}:prompt:{p.planned_end.isoformat()}"
+        for p in pairs
+        if p.planned_end is not None
+        and rules.closing_prompt_due(planned_end=p.planned_end, today=today)
+    }
+    # Exact keys (a unique index) rather than queueing again and again to be told no.
+    told = await planning.existing_keys(session, keys=keys.values())
+    waiting = [m for m, key in keys.items() if key not in told]
+    if not waiting:
+        return 0
+    adepts = {
+        m.mentorship_id: m
+        for m in await planning.members(session, mentorship_ids=waiting)
+        if m.role == Role.ADEPT and not m.erased
+    }
+    return await outbox.enqueue_many(
+        session,
+        [
+            outbox.Queued(
+                key=keys[m],
+                recipient_id=adepts[m].user_id,
+                kind="closing_prompt",
+                due_at=now,
+                payload={"mentorship_id": m},
+                mentorship_id=m,
             )
-        )
-    ).first()
-    return await session.get(User, membership.user_id) if membership else None
+            for m in waiting
+            if m in adepts
+        ],
+    )
 
 
 async def propose_extension(

@@ -339,6 +339,7 @@ async def submit(
             due_at=now,
             payload={"revision_id": revision.id},
             mentorship_id=goal.mentorship_id,
+            goal_id=goal.id,
         )
     else:
         goal.state = GoalState.ACTIVE
@@ -707,6 +708,7 @@ async def _queue_deadline(session: AsyncSession, *, goal: Goal, owner: User, now
         payload={"goal_id": goal.id, "version": goal.current_version},
         mentorship_id=goal.mentorship_id,
         expires_at=rules.deadline_passed_at(goal.target_date, zone=owner.timezone),
+        goal_id=goal.id,
     )
 
 

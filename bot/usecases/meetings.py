@@ -15,7 +15,7 @@ from bot.domain.when import WhenError, parse_when
 from bot.i18n import N_
 from bot.usecases import Refused, notify
 from bot.usecases.pairing import display_name, member_view
-from storage import contracts, mentorships, outbox
+from storage import contracts, mentorships, outbox, planning
 from storage import meetings as store
 from storage.mentorships import Pairing
 from storage.models import (
@@ -23,15 +23,25 @@ from storage.models import (
     DiaryEntry,
     Meeting,
     MeetingEvaluation,
-    Mentorship,
     MentorshipState,
-    Notification,
     Role,
     User,
     Visibility,
 )
 
 BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
+# What a meeting's time sets in motion, cancelled when it moves or is cancelled. An
+# agenda item sent to the mentor stays: it was written, whatever the time.
+PLANNED_KINDS = (
+    "meeting_request",
+    "meeting_invite",
+    "meeting_cancelled",
+    "meeting_reminder",
+    "agenda_prompt",
+    "mentor_prep",
+    "meeting_evaluation",
+)
+NUDGE_KIND = "book_nudge"
 AGENDA_MAX_CHARS = 4000
 ANSWER_MAX_CHARS = 4000
 # Keys reached through `Refused(f"meetings.when.{reason}", stay=True)`: a typed time that
@@ -250,6 +260,7 @@ async def _ask_to_confirm(
         expires_at=meeting.starts_at,
         payload={"meeting_id": meeting.id, "sequence": meeting.ics_sequence},
         mentorship_id=meeting.mentorship_id,
+        meeting_id=meeting.id,
     )
 
 
@@ -277,6 +288,7 @@ async def _plan(
             expires_at=planned.expires_at,
             payload={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
             mentorship_id=meeting.mentorship_id,
+            meeting_id=meeting.id,
         )
 
 
@@ -291,6 +303,7 @@ async def _send_invites(session: AsyncSession, *, found: MeetingView, now: datet
             due_at=now,
             payload={"meeting_id": meeting.id, "sequence": meeting.ics_sequence},
             mentorship_id=meeting.mentorship_id,
+            meeting_id=meeting.id,
         )
 
 
@@ -353,7 +366,7 @@ async def propose_time(
         now=now,
         stay=True,
     )
-    await outbox.cancel(session, key_prefix=f"meeting:{meeting.id}:")
+    await outbox.cancel(session, meeting_id=meeting.id, kinds=PLANNED_KINDS)
     partner = found.pairing.partner
     assert partner is not None
     meeting.starts_at = starts_at
@@ -384,7 +397,7 @@ async def cancel(
     if meeting.state not in store.LIVE_STATES:
         raise Refused("meetings.not_live")
     was_confirmed = meeting.state == "confirmed"
-    await outbox.cancel(session, key_prefix=f"meeting:{meeting.id}:")
+    await outbox.cancel(session, meeting_id=meeting.id, kinds=PLANNED_KINDS)
     meeting.state = "cancelled"
     meeting.awaiting_id = None
     meeting.ics_sequence += 1
@@ -400,6 +413,7 @@ async def cancel(
         due_at=now,
         payload={"meeting_id": meeting.id, "by": user.id},
         mentorship_id=meeting.mentorship_id,
+        meeting_id=meeting.id,
     )
     if was_confirmed:
         await _send_invites(session, found=found, now=now)
@@ -462,6 +476,7 @@ async def save_agenda(
         due_at=now,
         payload={"meeting_id": meeting.id, "item_id": item.id},
         mentorship_id=meeting.mentorship_id,
+        meeting_id=meeting.id,
     )
     return found
 
@@ -578,68 +593,119 @@ async def overview(
     return Overview([m for m in live if m.starts_at > now], budget)
 
 
-async def plan_nudges(session: AsyncSession, *, now: datetime) -> int:
-    """Queue a nudge to book for every active pair that has drifted; returns how many."""
+async def plan_nudges(session: AsyncSession, *, now: datetime, batch: int = planning.BATCH) -> int:
+    """Queue a nudge to book for every active pair that has drifted; returns how many
+    messages were queued. Safe to run any number of times, and from two processes at once.
+
+    A pair is nudged when nothing is booked and its last meeting (or its start) lies
+    further back than its rhythm plus a week; again a week after each nudge, three
+    times, and then both are told the reminders stop. The count starts afresh after
+    the next meeting held. The pairs are read `batch` at a time, each batch in a
+    handful of statements and committed on its own (the job owns this session).
+    Each nudge's key names its anchor and number, so a second planner's copy is
+    dropped as a duplicate.
+    """
     queued = 0
-    active = await session.exec(
-        select(Mentorship).where(Mentorship.state == MentorshipState.ACTIVE)
-    )
-    for mentorship in list(active):
-        assert mentorship.id is not None
-        upcoming = await store.upcoming(session, mentorship_id=mentorship.id, now=now)
-        last = await store.last_held(session, mentorship_id=mentorship.id, now=now)
-        contract = await contracts.in_force(session, mentorship_id=mentorship.id)
-        last_end = (
-            last.starts_at + timedelta(minutes=last.duration_minutes) if last is not None else None
+    async for pairs in planning.walk(session, states=[MentorshipState.ACTIVE], size=batch):
+        busy = await planning.with_upcoming(
+            session, mentorship_ids=[p.id for p in pairs], states=store.LIVE_STATES, now=now
         )
-        if not rules.nudge_due(
-            last_meeting_end=last_end,
-            active_since=mentorship.started_at or mentorship.created_at,
-            has_upcoming=bool(upcoming),
-            cadence=contract.cadence if contract else None,
-            now=now,
-        ):
+        idle = [p for p in pairs if p.id not in busy]
+        if not idle:
+            await session.commit()
             continue
-        anchor = f"nudge:{mentorship.id}:{last.id if last else 'start'}:"
-        earlier = list(
-            await session.exec(
-                select(Notification)
-                .where(col(Notification.idempotency_key).startswith(anchor))
-                .order_by(col(Notification.due_at))
+        idle_ids = [p.id for p in idle]
+        held = await planning.last_held(session, mentorship_ids=idle_ids, now=now)
+        rhythm = await planning.cadences(session, mentorship_ids=idle_ids)
+        drifting = [
+            p
+            for p in idle
+            if rules.nudge_due(
+                last_meeting_end=_end_of(held.get(p.id)),
+                active_since=p.started_at or p.created_at,
+                has_upcoming=False,
+                cadence=rhythm.get(p.id),
+                now=now,
             )
-        )
-        nudges = [n for n in earlier if n.kind == "book_nudge"]
-        if nudges and now - nudges[-1].due_at < rules.NUDGE_GRACE:
-            continue
-        seen = await mentorships.pairing(
-            session, mentorship_id=mentorship.id, user_id=mentorship.created_by_id
-        )
-        if seen is None or seen.partner is None:
-            continue
-        creator = await session.get(User, mentorship.created_by_id)
-        assert creator is not None
-        adept, mentor = _people(seen, creator)
-        if len(nudges) < rules.MAX_NUDGES:
-            await notify.queue(
-                session,
-                recipient=adept,
-                kind="book_nudge",
-                dedupe=f"{anchor}{len(nudges) + 1}",
-                due_at=now,
-                payload={"mentorship_id": mentorship.id, "number": len(nudges) + 1},
-                mentorship_id=mentorship.id,
-            )
-            queued += 1
-        elif not any(n.kind == "message" for n in earlier):
-            for person, other in ((adept, mentor), (mentor, adept)):
-                await notify.tell(
-                    session,
-                    recipient=person,
-                    key=N_("meetings.nudges_stopped"),
-                    values={"name": notify.name_of(other)},
-                    dedupe=f"{anchor}stop:{person.id}",
-                    now=now,
-                    mentorship_id=mentorship.id,
-                )
-            queued += 2
+        ]
+        if drifting:
+            queued += await _nudge(session, pairs=drifting, held=held, now=now)
+        await session.commit()
     return queued
+
+
+def _end_of(held: planning.Held | None) -> datetime | None:
+    return held.starts_at + timedelta(minutes=held.minutes) if held is not None else None
+
+
+async def _nudge(
+    session: AsyncSession,
+    *,
+    pairs: list[planning.Pair],
+    held: dict[int, planning.Held],
+    now: datetime,
+) -> int:
+    """The next nudge (or the word that they stop) for pairs found drifting."""
+    ids = [p.id for p in pairs]
+    earlier = await planning.counted(session, mentorship_ids=ids, kind=NUDGE_KIND)
+    people: dict[int, dict[str, planning.Member]] = {}
+    for member in await planning.members(session, mentorship_ids=ids):
+        people.setdefault(member.mentorship_id, {})[member.role] = member
+    rows: list[outbox.Queued] = []
+    stopping: list[tuple[int, int | None, str, planning.Member, planning.Member]] = []
+    for pair in pairs:
+        last = held.get(pair.id)
+        anchor_id = last.meeting_id if last is not None else None
+        anchor = f"nudge:{pair.id}:{anchor_id if anchor_id is not None else 'start'}:"
+        sent = earlier.get((pair.id, anchor_id))
+        if sent is not None and now - sent.last_due < rules.NUDGE_GRACE:
+            continue
+        roles = people.get(pair.id, {})
+        adept, mentor = roles.get(Role.ADEPT), roles.get(Role.MENTOR)
+        if adept is None or mentor is None:
+            continue
+        number = (sent.count if sent is not None else 0) + 1
+        if number > rules.MAX_NUDGES:
+            stopping.append((pair.id, anchor_id, anchor, adept, mentor))
+        elif not adept.erased:  # as in notify.queue: nothing reaches someone who erased their data
+            rows.append(
+                outbox.Queued(
+                    key=f"{anchor}{number}",
+                    recipient_id=adept.user_id,
+                    kind=NUDGE_KIND,
+                    due_at=now,
+                    payload={"mentorship_id": pair.id, "number": number},
+                    mentorship_id=pair.id,
+                    meeting_id=anchor_id,
+                )
+            )
+    if stopping:
+        # Exact keys, so the unique index answers: told once, for both or neither.
+        told = await planning.existing_keys(
+            session,
+            keys=[
+                f"{a}stop:{p.user_id}"
+                for _, _, a, adept, mentor in stopping
+                for p in (adept, mentor)
+            ],
+        )
+        for mentorship_id, anchor_id, anchor, adept, mentor in stopping:
+            if told & {f"{anchor}stop:{adept.user_id}", f"{anchor}stop:{mentor.user_id}"}:
+                continue
+            for person, other in ((adept, mentor), (mentor, adept)):
+                if person.erased:
+                    continue
+                rows.append(
+                    outbox.Queued(
+                        key=f"{anchor}stop:{person.user_id}",
+                        recipient_id=person.user_id,
+                        kind="message",
+                        due_at=now,
+                        payload=notify.message_payload(
+                            N_("meetings.nudges_stopped"), {"name": notify.NameOf(other.user_id)}
+                        ),
+                        mentorship_id=mentorship_id,
+                        meeting_id=anchor_id,
+                    )
+                )
+    return await outbox.enqueue_many(session, rows)

@@ -137,26 +137,36 @@ async def tell(
     values: dict[str, Any] | None = None,
     buttons: Buttons | None = None,
     mentorship_id: int | None = None,
+    meeting_id: int | None = None,
 ) -> None:
     """Queue a translated message; `dedupe` makes retries of the same action harmless.
 
     `values` hold references, numbers and dates only (see the module docstring).
+    `meeting_id` names the meeting the message is about (see `queue`).
     """
     assert recipient.id is not None
     if recipient.erased_at is not None:
         return  # they erased their data (/deleteme): nothing reaches them any more
-    payload: dict[str, Any] = {"key": key, "values": to_json(values or {})}
-    if buttons:
-        payload["buttons"] = [[{"key": k, "data": d} for k, d in row] for row in buttons]
     await outbox.enqueue(
         session,
         key=dedupe,
         recipient_id=recipient.id,
         kind="message",
         due_at=now,
-        payload=payload,
+        payload=message_payload(key, values, buttons),
         mentorship_id=mentorship_id,
+        meeting_id=meeting_id,
     )
+
+
+def message_payload(
+    key: str, values: dict[str, Any] | None = None, buttons: Buttons | None = None
+) -> dict[str, Any]:
+    """The payload of a "message" row (`tell`): a translation key, its values, buttons."""
+    payload: dict[str, Any] = {"key": key, "values": to_json(values or {})}
+    if buttons:
+        payload["buttons"] = [[{"key": k, "data": d} for k, d in row] for row in buttons]
+    return payload
 
 
 async def queue(
@@ -169,11 +179,16 @@ async def queue(
     payload: dict[str, Any],
     mentorship_id: int | None = None,
     expires_at: datetime | None = None,
+    meeting_id: int | None = None,
+    goal_id: int | None = None,
+    checkin_id: int | None = None,
 ) -> None:
     """Queue a message of a kind with its own renderer (see `bot.scheduler.register`).
 
     The payload names what the message is about by id; its renderer reads the
-    rest when it sends.
+    rest when it sends. `meeting_id`, `goal_id` and `checkin_id` name it once more
+    in indexed columns, for the lookups and cancellations that concern one meeting,
+    goal or check-in (`storage.outbox.cancel`).
     """
     assert recipient.id is not None
     if recipient.erased_at is not None:
@@ -187,4 +202,7 @@ async def queue(
         payload=payload,
         mentorship_id=mentorship_id,
         expires_at=expires_at,
+        meeting_id=meeting_id,
+        goal_id=goal_id,
+        checkin_id=checkin_id,
     )

@@ -711,9 +711,10 @@
         hour: "2-digit",
         minute: "2-digit",
       });
-      next.textContent = `next notification: ${format.format(due)}`;
+      next.textContent = `queued next: ${format.format(due)}`;
     } else {
-      next.textContent = "nothing scheduled";
+      // The planners may still have something in store: "next notification" finds it.
+      next.textContent = "nothing queued";
     }
     showTime();
   }
@@ -735,7 +736,54 @@
       .filter(Boolean)
       .join(" ");
     const sent = result.sent === 1 ? "1 message sent" : `${result.sent || 0} messages sent`;
-    return `${span ? `+${span}` : "no jump"} · ${sent}`;
+    const missed = (result.not_delivered || []).length;
+    const notSent = missed ? ` · ${missed} not sent` : "";
+    return `${span ? `+${span}` : "no jump"} · ${sent}${notSent}`;
+  }
+
+  function personLabel(chatId) {
+    const entry = state.people.get(Number(chatId));
+    return entry ? entry.person.label : `chat ${chatId}`;
+  }
+
+  // What the jump did, in the order it happened: each message sent at its bot time, and
+  // each one that was not sent with the rule that stopped it.
+  function showTravelLog(step, result) {
+    const format = new Intl.DateTimeFormat("en-GB", {
+      timeZone: state.zone,
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+    const outcomes = [...(result.delivered || []), ...(result.not_delivered || [])].sort(
+      (a, b) => new Date(a.at) - new Date(b.at),
+    );
+    const items = outcomes.map((outcome) => {
+      const at = new Date(outcome.at);
+      const sent = outcome.state === "sent";
+      return el(
+        "li",
+        { "data-state": outcome.state, "data-kind": outcome.kind },
+        el("time", { dateTime: at.toISOString(), text: format.format(at) }),
+        el("span", { class: "what", text: `${outcome.what} → ${personLabel(outcome.chat_id)}` }),
+        el("span", {
+          class: "outcome",
+          text: sent ? "sent" : `not sent: ${outcome.reason || outcome.state}`,
+        }),
+      );
+    });
+    if (!items.length) {
+      const nothing =
+        step === "next"
+          ? `Nothing to send in the next ${result.horizon_days || 0} days: the clock stayed.`
+          : "Nothing fell due on the way.";
+      items.push(el("li", { class: "empty", text: nothing }));
+    }
+    document.getElementById("travel-log-title").textContent = describeTravel(result);
+    document.getElementById("travel-log-items").replaceChildren(...items);
+    document.getElementById("travel-log").hidden = false;
   }
 
   async function travel(step, buttons) {
@@ -746,6 +794,7 @@
       const result = await api("POST", "/sandbox/time", { step });
       takeTime(result);
       status.textContent = describeTravel(result);
+      showTravelLog(step, result);
     } catch (error) {
       status.textContent = `time travel failed: ${error.message}`;
     } finally {
@@ -760,6 +809,9 @@
     for (const button of buttons) {
       button.addEventListener("click", () => travel(button.dataset.step, buttons));
     }
+    document.getElementById("travel-log-close").addEventListener("click", () => {
+      document.getElementById("travel-log").hidden = true;
+    });
     const form = document.getElementById("add-person");
     const toggle = document.getElementById("add-person-toggle");
     const error = document.getElementById("add-person-error");
