@@ -642,6 +642,10 @@ class Dispatcher:
         self._bot_starting = asyncio.Lock()
         self._kick_pending = False
         self._ticked: asyncio.Task[Any] | None = None
+        # Rows this process claimed in the running run. A claim that looks stale to
+        # the database (a slow machine, a slow write) may be claimed again by this
+        # very process; those copies are dropped, so one process never sends twice.
+        self._held: set[int] = set()
 
     async def run_once(self) -> DispatchReport:
         """Send what is due, claiming again while rows are due; runs never overlap.
@@ -662,7 +666,11 @@ class Dispatcher:
                     self.db, self.clock, batch=max(1, self.concurrency // 2), linger=MARK_EVERY
                 ),
             )
-            budget_spent = await self._claim_and_send(run)
+            try:
+                budget_spent = await self._claim_and_send(run)
+            finally:
+                # Every outcome of the run is written by now (`_Run.finish`).
+                self._held.clear()
         if budget_spent:
             self.kick()
         return report
@@ -691,6 +699,8 @@ class Dispatcher:
                     )
                 if not claimed:
                     return False
+                claimed = [row for row in claimed if row.id not in self._held]
+                self._held.update(row.id for row in claimed if row.id is not None)
                 run.report.claimed += len(claimed)
                 at = loop.time()
                 for row, prepared in await self._prepare_all(claimed, run.ledger):

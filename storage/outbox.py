@@ -253,9 +253,14 @@ async def claim_due(
 
 
 async def _set(session: AsyncSession, notification_id: int, **values: Any) -> None:
+    # A delivered row stays delivered: an outcome of an older claim written late
+    # (a reschedule, a failure) must not put it back in the queue.
     await session.exec(
         update(Notification)
-        .where(col(Notification.id) == notification_id)
+        .where(
+            col(Notification.id) == notification_id,
+            col(Notification.state) != OutboxState.SENT,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )

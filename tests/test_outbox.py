@@ -257,3 +257,18 @@ async def test_two_engines_claiming_at_once_never_claim_a_row_twice(
             await engine.dispose()
     assert len(first) + len(second) == 60
     assert len(set(first) | set(second)) == 60, "a row was claimed by both engines"
+
+
+async def test_a_late_outcome_of_an_older_claim_never_unsends_a_row(db: Database) -> None:
+    user_id = await make_user(db, 5_000_090)
+    await enqueue(db, "late", user_id)
+    async with db.session() as session:
+        (claimed,) = await outbox.claim_due(session, now=NOW, limit=1, stale_after=STALE)
+        assert claimed.id is not None
+        await outbox.mark_sent_many(session, notification_ids=[claimed.id], now=NOW)
+    async with db.session() as session:  # written after the delivery was recorded
+        await outbox.reschedule(
+            session, notification_id=claimed.id, due_at=NOW, count_attempt=False, error=None
+        )
+        await outbox.mark_failed(session, notification_id=claimed.id, error="late")
+    assert (await row(db, "late")).state == OutboxState.SENT
