@@ -351,7 +351,8 @@ async def test_a_jump_past_the_first_month_delivers_the_check_in_to_both(
     # Unanswered, it is reminded of three days later; and the pair, who booked nothing,
     # is nudged to book four weeks after the start.
     reminders = [o for o in delivered if o["kind"] == "checkin_reminder"]
-    assert all(_at(r) - _at(prompts[0]) >= timedelta(days=3) for r in reminders)
+    prompted = {o["chat_id"]: _at(o) for o in prompts}
+    assert all(_at(r) - prompted[r["chat_id"]] >= timedelta(days=3) for r in reminders)
     assert len(reminders) == 2
     nudges = [o for o in delivered if o["kind"] == "book_nudge"]
     assert nudges and nudges[0]["chat_id"] == astrid.user_id

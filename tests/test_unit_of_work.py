@@ -73,7 +73,11 @@ async def answer_counted(
 
 
 async def test_a_goal_wizard_answer_stays_within_the_statement_and_commit_budget(
-    people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
+    people: People,
+    db: Database,
+    clock: TravellingClock,
+    bot_app: AnyApplication,
+    dispatcher: scheduler.Dispatcher,  # paused: its ticks are not this update's statements
 ) -> None:
     anna, bertil = people("Anna", "sv"), people("Bertil", "sv")
     await active_pair(db, clock, anna, bertil)
@@ -92,7 +96,11 @@ async def test_a_goal_wizard_answer_stays_within_the_statement_and_commit_budget
 
 
 async def test_a_diary_entry_stays_within_the_statement_and_commit_budget(
-    people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
+    people: People,
+    db: Database,
+    clock: TravellingClock,
+    bot_app: AnyApplication,
+    dispatcher: scheduler.Dispatcher,  # paused: its ticks are not this update's statements
 ) -> None:
     anna, bertil = people("Anna", "sv"), people("Bertil", "sv")
     await active_pair(db, clock, anna, bertil)
