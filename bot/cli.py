@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import logging
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from bot import __version__
@@ -16,6 +18,9 @@ from bot.settings import SettingError, Settings, load_settings
 
 EXIT_BAD_SETTING = 2
 EXIT_UNREACHABLE = 1
+# Another process already serves this bot: another poller of the token (Telegram's
+# 409 Conflict), or another process on the same SQLite file.
+EXIT_CONFLICT = 3
 # Updates are a few kilobytes; a bigger body is not from Telegram and is refused
 # before it is read into memory.
 MAX_WEBHOOK_BODY = 1024 * 1024
@@ -162,6 +167,54 @@ def _connect(application: Any, settings: Settings) -> None:
         ) from None
 
 
+def _only_process_on_sqlite(settings: Settings) -> IO[bytes] | None:
+    """Hold an exclusive lock next to a SQLite database for as long as the bot runs.
+
+    SQLite is one process: a second worker on the same file would wait on its
+    write lock and run its own dispatcher beside the first. The kernel drops the
+    lock when the process ends, however it ends. Returns the open lock file.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    if not url.get_backend_name().startswith("sqlite") or not url.database:
+        return None
+    database = Path(url.database)
+    holder = database.with_name(database.name + ".lock").open("ab")
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder.close()
+        raise StartupFailed(
+            f"mentorbot: another mentorbot process already uses the SQLite database {database}; "
+            "SQLite serves one process, several workers need PostgreSQL (DATABASE_URL)",
+            EXIT_CONFLICT,
+        ) from None
+    return holder
+
+
+def _stop_on_conflict(application: Any) -> list[object]:
+    """Stop polling at Telegram's first 409 Conflict instead of retrying it for ever.
+
+    PTB hands errors of getUpdates to the error handlers; ours goes first and keeps
+    the others (which would log an error each time) from seeing this one.
+    """
+    from telegram.error import Conflict
+    from telegram.ext import ApplicationHandlerStop
+
+    conflicts: list[object] = []
+
+    async def on_conflict(update: object, context: Any) -> None:
+        if update is None and isinstance(context.error, Conflict):
+            if not conflicts:
+                conflicts.append(context.error)
+                application.stop_running()
+            raise ApplicationHandlerStop
+
+    application.error_handlers = {on_conflict: True, **application.error_handlers}
+    return conflicts
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> None:
     from telegram import Update
 
@@ -169,12 +222,31 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
 
     token = settings.require_token()
     webhook = _webhook_options(settings, args, token) if args.command == "webhook" else None
-    _migrate(settings)
-    application = build_application(settings, token=token)
-    _connect(application, settings)
-    if webhook is None:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
+    lock = _only_process_on_sqlite(settings)
+    try:
+        _migrate(settings)
+        application = build_application(settings, token=token)
+        _connect(application, settings)
+        if webhook is None:
+            conflicts = _stop_on_conflict(application)
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+            if conflicts:
+                raise StartupFailed(
+                    "mentorbot: another process already polls this bot (Telegram answered "
+                    "409 Conflict); run one `mentorbot run`, or several `mentorbot webhook` "
+                    "workers on PostgreSQL",
+                    EXIT_CONFLICT,
+                )
+            return
+        _serve_webhook(application, webhook)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _serve_webhook(application: Any, webhook: dict[str, Any]) -> None:
+    from telegram import Update
+
     _limit_webhook_bodies()
     application.run_webhook(**webhook, allowed_updates=Update.ALL_TYPES)
 

@@ -31,6 +31,9 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
@@ -51,7 +54,8 @@ from bot.usecases import notify
 from bot.usecases.goals import headline
 from bot.usecases.pairing import display_name
 from storage import mentorships, outbox, users
-from storage.db import Database
+from storage import updates as handled_updates
+from storage.db import Database, create_engine
 from storage.models import GoalRevision, Notification, User
 
 log = logging.getLogger("mentorbot.scheduler")
@@ -71,6 +75,14 @@ WINDOW_MARGIN = 0.01
 CONCURRENCY = 8
 CAPTION_LIMIT = 1000
 PER_CHAT_INTERVAL = 1.0
+# Several workers on one PostgreSQL: only the one holding this session-level advisory
+# lock sends, so Telegram's limits are kept by one pacer. The two-number form of the
+# key never meets the one-number keys that lock people (storage.updates).
+LEADER_LOCK = (0x6D656E74, 0x6F72)
+# How often the others try to take over, and how often the leader checks it still leads.
+LEADER_RETRY_SECONDS = 3.0
+# Claimed update ids older than this are dropped (Telegram gives up redelivering long before).
+HANDLED_UPDATES_KEPT = timedelta(days=1)
 # A network error or 5xx is retried with exponential backoff; the sixth failure is final.
 MAX_ATTEMPTS = 6
 BACKOFF_FIRST = timedelta(seconds=10)
@@ -93,6 +105,7 @@ MARK_EVERY = 0.2
 # APScheduler's default grace of 1 s silently drops a run that starts late on a busy loop.
 MISFIRE_GRACE_SECONDS = 30
 JOB_NAME = "outbox-dispatcher"
+FORGET_JOB_NAME = "forget-handled-updates"
 _KEY = "outbox_dispatcher"
 
 
@@ -596,8 +609,107 @@ class _Run:
         await self.ledger.close()
 
 
+class Leadership:
+    """Whether this process is the one that sends: always on SQLite (one process);
+    on PostgreSQL, while it holds `LEADER_LOCK` on a connection of its own.
+
+    The connection is outside the pool: a session-level lock must not travel back
+    into it. When the leader dies, PostgreSQL sees its connection close and drops
+    the lock; another worker takes it at its next try, within `LEADER_RETRY_SECONDS`.
+    A running application gives the lead up when it stops (PTB waits for the task
+    that holds it); outside one, a dispatcher leads only for the run at hand.
+    """
+
+    def __init__(
+        self, db: Database, application: AnyApplication, retry: float = LEADER_RETRY_SECONDS
+    ) -> None:
+        self.db = db
+        self.application = application
+        self.retry = retry
+        self._engine: AsyncEngine | None = None
+        self._connection: AsyncConnection | None = None
+        self._last_try = -math.inf
+
+    @property
+    def held(self) -> bool:
+        return self.db.dialect != "postgresql" or self._connection is not None
+
+    async def lead(self) -> bool:
+        """True when this process may send now; tries (again) every `retry` seconds."""
+        if self.db.dialect != "postgresql":
+            return True
+        now = asyncio.get_running_loop().time()
+        if now - self._last_try < self.retry:
+            return self._connection is not None
+        self._last_try = now
+        if self._connection is not None:
+            try:
+                await self._connection.execute(text("SELECT 1"))
+                await self._connection.commit()
+                return True
+            except Exception as exc:  # the server dropped us, and with it the lock
+                log.warning("outbox: lost the leader connection: %s", describe(exc))
+                await self.release()
+                self._last_try = now
+        return await self._try()
+
+    async def _try(self) -> bool:
+        if self._engine is None:
+            self._engine = create_engine(self.db.url, poolclass=NullPool)
+        connection: AsyncConnection | None = None
+        try:
+            connection = await self._engine.connect()
+            got = (
+                await connection.execute(
+                    text("SELECT pg_try_advisory_lock(:a, :b)"),
+                    {"a": LEADER_LOCK[0], "b": LEADER_LOCK[1]},
+                )
+            ).scalar()
+            await connection.commit()  # the lock outlives the transaction, by design
+        except Exception as exc:
+            log.warning("outbox: could not try to lead: %s", describe(exc))
+            got = False
+        if not got or connection is None:
+            if connection is not None:
+                await connection.close()
+            return False
+        self._connection = connection
+        log.info("outbox: this worker now sends for every worker")
+        if self.application.running:
+            self.application.create_task(self._hold(connection), name="outbox-leader")
+        return True
+
+    async def _hold(self, connection: AsyncConnection) -> None:
+        """Keep the lead while the application runs; give it up as it stops."""
+        # PTB has no event for "stopping"; `running` turns False first thing in stop().
+        while self.application.running and self._connection is connection:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        if self._connection is connection:
+            await self.release()
+
+    async def release(self) -> None:
+        """Give the lead up (closing the connection drops the lock); the next run may try again."""
+        connection, self._connection = self._connection, None
+        self._last_try = -math.inf
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def close(self) -> None:
+        await self.release()
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+
 class Dispatcher:
-    """Sends due outbox rows; safe to run in several processes against one database."""
+    """Sends due outbox rows; safe to run in several processes against one database.
+
+    On PostgreSQL only the elected leader (`Leadership`) claims and sends, so the
+    global and per-chat limits hold for all workers together; the others' runs
+    return at once. A leader that dies mid-send leaves its rows in `sending`, and
+    the next leader takes them after `stale_after`.
+    """
 
     def __init__(
         self,
@@ -646,6 +758,7 @@ class Dispatcher:
         # the database (a slow machine, a slow write) may be claimed again by this
         # very process; those copies are dropped, so one process never sends twice.
         self._held: set[int] = set()
+        self.leadership = Leadership(self.db, application)
 
     async def run_once(self) -> DispatchReport:
         """Send what is due, claiming again while rows are due; runs never overlap.
@@ -659,21 +772,31 @@ class Dispatcher:
         async with self._running:
             # Whatever was queued before this claim is covered by it.
             self._kick_pending = False
-            run = _Run(
-                report=report,
-                gate=asyncio.Semaphore(self.concurrency),
-                ledger=_Ledger(
-                    self.db, self.clock, batch=max(1, self.concurrency // 2), linger=MARK_EVERY
-                ),
-            )
+            if not await self.leadership.lead():
+                return report  # the leader's next tick sends what this worker queued
             try:
-                budget_spent = await self._claim_and_send(run)
+                budget_spent = await self._run(report)
             finally:
-                # Every outcome of the run is written by now (`_Run.finish`).
-                self._held.clear()
+                if not self.application.running:
+                    await self.leadership.release()
         if budget_spent:
             self.kick()
         return report
+
+    async def _run(self, report: DispatchReport) -> bool:
+        """One run as the leader; True when it stopped for the budget."""
+        run = _Run(
+            report=report,
+            gate=asyncio.Semaphore(self.concurrency),
+            ledger=_Ledger(
+                self.db, self.clock, batch=max(1, self.concurrency // 2), linger=MARK_EVERY
+            ),
+        )
+        try:
+            return await self._claim_and_send(run)
+        finally:
+            # Every outcome of the run is written by now (`_Run.finish`).
+            self._held.clear()
 
     async def _claim_and_send(self, run: _Run) -> bool:
         """The claiming loop of a run; True when it stopped for the budget, not for lack of rows."""
@@ -775,6 +898,7 @@ class Dispatcher:
         return self._running.locked()
 
     async def close(self) -> None:
+        await self.leadership.close()
         if self.bot is not self.application.bot:
             await self.bot.shutdown()
 
@@ -1092,6 +1216,19 @@ async def _tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
     job.data.tick()
 
 
+async def forget_handled_updates(db: Database, now: datetime) -> int:
+    """Drop update ids claimed more than a day before `now` (hourly)."""
+    async with db.session() as session:
+        return await handled_updates.forget(session, before=now - HANDLED_UPDATES_KEPT)
+
+
+async def _forget_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    from storage.types import utcnow
+
+    # Claims carry the real time (storage.updates), whatever the bot's clock says.
+    await forget_handled_updates(services.of(context).db, utcnow())
+
+
 def install(application: AnyApplication, *, interval: float = 1.0) -> Dispatcher:
     """Run the dispatcher every `interval` seconds on PTB's JobQueue (starts with the app)."""
     job_queue = application.job_queue
@@ -1117,6 +1254,14 @@ def install(application: AnyApplication, *, interval: float = 1.0) -> Dispatcher
             "coalesce": True,
             "max_instances": 1,
         },
+    )
+    # Every worker runs it; the second one in an hour finds nothing to drop.
+    job_queue.run_repeating(
+        _forget_tick,
+        interval=3600,
+        first=900,
+        name=FORGET_JOB_NAME,
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
     application.bot_data[_KEY] = dispatcher
     return dispatcher

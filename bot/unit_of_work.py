@@ -12,6 +12,14 @@ loses no acknowledged answer.
 Conversation steps are read from the database on every update (one query per
 update, for this person only) instead of from a per-process dictionary, so a
 restart, or another process, always sees where the person stands.
+
+On PostgreSQL, where several workers share the database, each transaction of an
+update starts by taking the person's advisory transaction lock and claiming the
+update id in the same statement (`storage.updates.claim`): two updates of one
+person never run at once on two workers, and an update Telegram delivers again
+after its effects were committed is skipped. The claim rides along with the
+update's first commit; an update that writes nothing rolls it back, so repeating
+it is harmless anyway.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -31,6 +40,8 @@ from telegram.request import HTTPXRequest
 
 from bot.usecases import Refused
 from storage import steps as stored_steps
+from storage import updates as handled_updates
+from storage.types import utcnow
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -48,6 +59,9 @@ _CURRENT: ContextVar[Work | None] = ContextVar("mentorbot_work", default=None)
 # Session.info flags, set by the listeners below and by `storage.outbox.enqueue`.
 WROTE = "wrote"
 QUEUED = "queued"
+# (person, update id, claimed at) once the update's first transaction claimed it: every
+# later transaction of the update takes the lock (and the claim) again.
+RECLAIM = "reclaim"
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -60,6 +74,14 @@ def _note_orm_write(state: ORMExecuteState) -> None:
 def _note_flush(session: Session, _context: Any) -> None:
     if _has_changes(session):
         session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_begin")
+def _lock_again(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+    reclaim = session.info.get(RECLAIM)
+    if reclaim is not None and not connection.in_nested_transaction():
+        person, update_id, now = reclaim
+        handled_updates.claim_again(connection, person=person, update_id=update_id, now=now)
 
 
 def _has_changes(session: Session) -> bool:
@@ -201,6 +223,28 @@ class Work:
         if self._queued:
             self._on_queued()
 
+    # -- one person at a time, each update once ------------------------------------------
+
+    async def claim(self) -> bool:
+        """Wait for the person's lock and claim the update; False when it was handled before.
+
+        PostgreSQL only: SQLite is one process, whose updates run one at a time.
+        """
+        update = self.update
+        if (
+            self.database.dialect != "postgresql"
+            or not isinstance(update, Update)
+            or update.effective_user is None
+        ):
+            return True
+        person, now = update.effective_user.id, utcnow()
+        session = self.session
+        fresh = await handled_updates.claim(
+            session, person=person, update_id=update.update_id, now=now
+        )
+        session.info[RECLAIM] = (person, update.update_id, now)
+        return fresh
+
     # -- conversation steps ----------------------------------------------------------------
 
     @property
@@ -301,6 +345,10 @@ class UnitOfWorkProcessor(BaseUpdateProcessor):
         work = Work(self.database, update, self.on_queued)
         token = _CURRENT.set(work)
         try:
+            if not await work.claim():
+                coroutine.close()  # type: ignore[attr-defined]
+                log.info("update %s was handled before; skipped", getattr(update, "update_id", "?"))
+                return
             if work.step_key is not None:
                 await work.load_steps()
             await coroutine

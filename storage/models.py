@@ -395,6 +395,20 @@ class ConversationState(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
+class ProcessedUpdate(SQLModel, table=True):
+    """A Telegram update whose effects are committed, so a redelivery is skipped.
+
+    Written in the update's own transaction (see bot.unit_of_work); kept for a day,
+    longer than Telegram retries a webhook.
+    """
+
+    __tablename__ = "processed_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # Indexed for the hourly purge of rows older than a day.
+    seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
 ALL_TABLES = [t.__tablename__ for t in SQLModel.__subclasses__() if hasattr(t, "__table__")]
 
 

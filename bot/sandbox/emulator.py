@@ -576,8 +576,15 @@ class BotAPIEmulator:
         bot_username: str = "mentorship_companion_bot",
         bot_first_name: str = "Mentor companion",
         strict_ampersand: bool = True,
+        round_robin: bool = False,
     ) -> None:
         self.host = host
+        # Acting as a load balancer too: every setWebhook adds its URL as one more
+        # worker, and updates go to the workers in turn (see `_deliver_to_webhook`).
+        self.round_robin = round_robin
+        self.webhook_urls: list[str] = []
+        # Which worker URL each delivered update went to, in delivery order.
+        self.deliveries: list[tuple[int, str]] = []
         self._requested_port = port
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
@@ -1241,6 +1248,7 @@ class BotAPIEmulator:
 
     async def _api_delete_webhook(self, call: _Call) -> bool:
         self.webhook_url = ""
+        self.webhook_urls.clear()
         self.webhook_secret = None
         if call.get_bool("drop_pending_updates"):
             self._updates.clear()
@@ -1250,6 +1258,10 @@ class BotAPIEmulator:
         # Like Telegram: getUpdates now conflicts and queued updates are POSTed to the URL.
         self.webhook_url = call.get_str("url") or ""
         self.webhook_secret = call.get_str("secret_token")
+        if not self.round_robin:
+            self.webhook_urls = [self.webhook_url] if self.webhook_url else []
+        elif self.webhook_url and self.webhook_url not in self.webhook_urls:
+            self.webhook_urls.append(self.webhook_url)
         if call.get_bool("drop_pending_updates"):
             self._updates.clear()
         if self.webhook_url and self._webhook_task is None:
@@ -1257,23 +1269,36 @@ class BotAPIEmulator:
         return True
 
     async def _deliver_to_webhook(self) -> None:
-        """Push queued updates one at a time; keep one until the bot answers 200."""
-        async with aiohttp.ClientSession() as http:
+        """Push queued updates one at a time; keep one until a worker answers 200.
+
+        With several worker URLs (`round_robin`), each update goes to the next
+        worker in turn; one that fails is skipped for that update, as a load
+        balancer takes a dead backend out, and the update goes to the next.
+        """
+        turn = 0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             while not self._closing:
-                if not (self.webhook_url and self._updates):
+                if not (self.webhook_urls and self._updates):
                     await self._updates_pulse.wait_until(
-                        lambda: bool(self._closing or (self.webhook_url and self._updates)), 1.0
+                        lambda: bool(self._closing or (self.webhook_urls and self._updates)), 1.0
                     )
                     continue
                 update = self._updates[0]
                 headers = {}
                 if self.webhook_secret:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
-                try:
-                    async with http.post(self.webhook_url, json=update, headers=headers) as answer:
-                        delivered = answer.status == 200
-                except aiohttp.ClientError:
-                    delivered = False
+                delivered = False
+                for _ in range(len(self.webhook_urls)):
+                    url = self.webhook_urls[turn % len(self.webhook_urls)]
+                    turn += 1
+                    try:
+                        async with http.post(url, json=update, headers=headers) as answer:
+                            delivered = answer.status == 200
+                    except (aiohttp.ClientError, TimeoutError):
+                        delivered = False
+                    if delivered:
+                        self.deliveries.append((int(update["update_id"]), url))
+                        break
                 if delivered:
                     if self._updates and self._updates[0] is update:
                         self._updates.pop(0)
@@ -1681,7 +1706,11 @@ EMULATOR_KEY = web.AppKey("bot_api_emulator", BotAPIEmulator)
 
 async def _serve(args: argparse.Namespace) -> None:
     emulator = BotAPIEmulator(
-        args.host, args.port, bot_username=args.bot_username, bot_first_name=args.bot_first_name
+        args.host,
+        args.port,
+        bot_username=args.bot_username,
+        bot_first_name=args.bot_first_name,
+        round_robin=args.round_robin,
     )
     for spec in args.user:
         user_id, _, rest = spec.partition(":")
@@ -1705,6 +1734,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--bot-username", default="mentorship_companion_bot")
     parser.add_argument("--bot-first-name", default="Mentor companion")
+    parser.add_argument(
+        "--round-robin",
+        action="store_true",
+        help="every setWebhook adds a worker URL; updates go to the workers in turn",
+    )
     parser.add_argument(
         "--user",
         action="append",
