@@ -133,7 +133,7 @@ def message(summary: Summary, language: str) -> str:
             language,
             "lookback.meetings",
             count=summary.meetings_held,
-            hours=f"{summary.hours:.1f}",
+            hours=round(float(summary.hours), 1),
         ),
     ]
     if summary.goals:

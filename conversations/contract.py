@@ -14,7 +14,7 @@ from telegram.ext import (
 
 from bot import scheduler
 from bot.domain import contract as rules
-from bot.i18n import N_, t
+from bot.i18n import N_, t, tn
 from bot.usecases import Refused, pairing
 from bot.usecases import contract as usecase
 from conversations import choose
@@ -92,7 +92,7 @@ TYPED = frozenset({"aims", "duration_months"})
 
 def value_label(language: str, term: str, value: object) -> str:
     if term in NUMBER_LABEL:
-        return t(language, NUMBER_LABEL[term], n=value)
+        return tn(language, NUMBER_LABEL[term], int(str(value)))
     return t(language, LABEL[(term, str(value))])
 
 

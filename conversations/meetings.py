@@ -228,19 +228,16 @@ def _overview_text(
             )
         )
         label = short_moment(local(user, meeting.starts_at), language)
-        rows.append(
-            [
-                (t(language, "meetings.button.move", when=label), f"m:mv:{meeting.id}"),
-                (t(language, "meetings.button.cancel", when=label), f"m:x:{meeting.id}"),
-            ]
-        )
+        # One button a row: with the date in both, two side by side are cut off on a phone.
+        rows.append([(t(language, "meetings.button.move", when=label), f"m:mv:{meeting.id}")])
+        rows.append([(t(language, "meetings.button.cancel", when=label), f"m:x:{meeting.id}")])
     if mentor:
         budget = found.budget
         lines.append(
             t(
                 language,
                 "meetings.budget",
-                hours=f"{budget.hours:.1f}",
+                hours=round(float(budget.hours), 1),
                 budget=budget.budget if budget.budget is not None else "—",
             )
         )

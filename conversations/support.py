@@ -147,7 +147,7 @@ def _stats_text(language: str, found: usecase.Counts) -> str:
             language,
             "stats.checkins",
             n=found.checkins_answered,
-            average=f"{found.average_rating:.1f}" if found.average_rating is not None else "—",
+            average=round(found.average_rating, 1) if found.average_rating is not None else "—",
         )
     )
     for reason, count in sorted(found.early_end_reasons.items()):

@@ -131,20 +131,20 @@ async def test_two_monthly_checkins_share_only_what_each_person_chooses(
     await anna.expect("3/4")
     await anna.press("2")
     note_question = await anna.expect("4/4")
-    assert "din mentor" in note_question.text and "feedback" in note_question.text
+    assert "din mentor" in note_question.text and "återkoppling" in note_question.text
     await anna.send("ANNA-FEEDBACK du får gärna utmana mig mer")
     choice = await anna.expect(SV["share_question"])
     labels = [text for row in choice.buttons for text, _ in row]
     assert labels == [
         "👥 Dela mina svar med Bertil",
-        "💬 Dela bara mina rader till Bertil",
+        "💬 Dela bara mina rader",
         SV["private"],
     ]
     bertil.mark_read()
-    await anna.press("💬 Dela bara mina rader till Bertil")
+    await anna.press("💬 Dela bara mina rader")
     await anna.expect("Bertil får dina rader")
     shared = await bertil.expect("Anna har delat sin månadsavstämning med dig")
-    assert "Feedback från Anna till dig som mentor" in shared.text
+    assert "Återkoppling från Anna till dig som mentor" in shared.text
     assert "ANNA-FEEDBACK du får gärna utmana mig mer" in shared.text
     assert "ANNA-PRIVAT" not in shared.text and "2/5" not in shared.text
 
@@ -158,7 +158,7 @@ async def test_two_monthly_checkins_share_only_what_each_person_chooses(
     await bertil.expect("3/4")
     await bertil.press("4")
     mentor_note = await bertil.expect("4/4")
-    assert "Feedback går åt båda hållen" in mentor_note.text
+    assert "Återkoppling går åt båda hållen" in mentor_note.text
     await bertil.press(SV["skip"])
     choice = await bertil.expect(SV["share_question"])
     assert [text for row in choice.buttons for text, _ in row] == [

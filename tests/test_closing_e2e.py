@@ -144,7 +144,7 @@ async def test_closing_on_time_with_feedback_from_both_and_a_look_back(
     await bertil.expect("Anna har börjat avsluta")
 
     await _answer_feedback(anna, share=True, goal_button="Uppnått ✅")
-    await anna.expect("delad med din partner")
+    await anna.expect("sparad och delad")
     shared = await bertil.expect("Avslutande återkoppling från Anna")
     assert "Anna: samtalen & <struktur>" in shared.text
 
@@ -220,9 +220,9 @@ async def test_closing_closes_by_itself_after_two_weeks(
 @pytest.mark.parametrize(
     ("reason_button", "reason"),
     [
-        ("Personkemin eller det professionella passar inte", "chemistry"),
+        ("Vi passar inte ihop", "chemistry"),
         ("Mina arbetsförhållanden har ändrats", "conditions"),
-        ("Konfidentialiteten har brutits", "confidentiality"),
+        ("Sekretessen har brutits", "confidentiality"),
         ("Annan anledning", "other"),
     ],
 )
@@ -272,7 +272,7 @@ async def test_both_agree_to_extend_the_planned_end(
         before = (await session.get(Mentorship, pair.mentorship_id)).planned_end  # type: ignore[union-attr]
     await ida.ask("/extend")
     await ida.press("2 months")
-    await ida.expect("I've asked your partner")
+    await ida.expect("I've asked whether you can continue")
     proposal = await jon.expect("Ida would like to extend")
     agree = next(data for text, data in proposal.buttons[0] if text == "Agree ✅")
     await jon.press("Agree ✅", message_id=proposal.message_id)
@@ -336,7 +336,7 @@ async def test_the_second_to_submit_is_told_their_feedback_is_complete(
     await maria.expect("stays with you")
     await maria.expect("Your closing feedback is complete")
     await maria.expect("Looking back on your mentorship with Sam")
-    assert not [m for m in maria.messages if "Closing feedback opens" in m.text]
+    assert not [m for m in maria.messages if "You can give closing feedback once" in m.text]
     async with db.session() as session:
         closed = await session.get(Mentorship, pair.mentorship_id)
         assert closed is not None and closed.state == "closed"

@@ -148,7 +148,7 @@ async def test_a_swedish_goal_is_challenged_revised_accepted_followed_and_achiev
 
     # The mentor challenges with a question; the adept sees it.
     anna.mark_read()
-    await bertil.press("💬 Utmana med en fråga", message_id=card.message_id)
+    await bertil.press("💬 Ställ en fråga", message_id=card.message_id)
     await bertil.expect("Vad vill du fråga om")
     await bertil.send("Vad betyder <i>själv</i> för dig – utan någon alls?")
     await bertil.expect("Skickat till Anna")
@@ -379,7 +379,7 @@ async def test_the_mentors_own_goal_stays_private_until_shared(
     await fred.press_data(mine.message_id, data_of(mine, "1."))
     detail = await fred.expect("Only you can see this goal")
     ella.mark_read()
-    await fred.press("🔓 Share with my adept", message_id=detail.message_id)
+    await fred.press("🔓 Share with my mentee", message_id=detail.message_id)
     await fred.expect("Ella can now see this goal")
     shared = await ella.expect("Fred has shared a goal of their own")
     assert "open questions" in shared.text
@@ -467,7 +467,7 @@ async def test_long_answers_are_kept_whole_and_shown_split(
 
     # The mentor's long question reaches the adept quoted, and whole in the detail view.
     question = ("Why <this> & not something smaller? " * 160).strip()
-    await jon.press("💬 Challenge with a question", message_id=card.message_id)
+    await jon.press("💬 Ask a question", message_id=card.message_id)
     await jon.expect("What would you like to ask")
     ines.mark_read()
     await jon.send(question)
@@ -530,12 +530,12 @@ async def test_strangers_and_partners_cannot_answer_or_touch_goals_that_are_not_
     # Goals may change: the adept drops this one, with a reason, and the mentor is told.
     await kim.press("📖 Show the goal", message_id=accepted.message_id)
     detail = await kim.expect("Versions")
-    await kim.press("⏹ Drop it", message_id=detail.message_id)
+    await kim.press("⏹ Drop the goal", message_id=detail.message_id)
     await kim.expect("Why are you dropping it?")
     assert "Write a few words" in (await kim.ask("  ")).text
     lea.mark_read()
     await kim.send("The planning moved to another team <for now>.")
-    await kim.expect("The goal is closed")
+    await kim.expect("You've dropped the goal")
     told = await lea.expect("Kim has dropped the goal")
     assert "The planning moved to another team <for now>." in told.text
     listing = await lea.ask("/goals")

@@ -17,9 +17,9 @@ from tests.harness import Person
 from tests.test_pairing_e2e import pair
 
 People = Callable[..., Person]
-ADEPT = "I'm the adept – invite my mentor"
-CONTINUE = "We met – I want to continue ✅"
-PROMISE = "🔒 I promise confidentiality"
+ADEPT = "I'm the mentee – invite my mentor"
+CONTINUE = "✅ I'll continue"
+PROMISE = "🔒 I'll keep it between us"
 
 
 async def _paired(people: People) -> tuple[Person, Person]:

@@ -101,12 +101,12 @@ async def test_a_meeting_from_booking_to_evaluation_in_swedish(
     await travel_to(clock, bot_app, start - timedelta(hours=48))
     prompt = await anna.expect("Vad vill du ta upp")
     assert "Leda teammöten – 40 %" in prompt.text
-    assert not [m for m in bertil.messages[-1:] if "dagordning" in m.text.lower()]
-    await anna.press("✍️ Skriv dagordningen", message_id=prompt.message_id)
+    assert not [m for m in bertil.messages[-1:] if "agenda" in m.text.lower()]
+    await anna.press("✍️ Skriv agendan", message_id=prompt.message_id)
     await anna.expect("Vad vill du prata om")
     await anna.send("Lönesamtal & <ledarskap> 🎯")
-    await anna.expect("Bertil har din dagordning")
-    agenda = await bertil.expect("dagordning inför")
+    await anna.expect("Bertil har fått din agenda")
+    agenda = await bertil.expect("agenda inför")
     assert "Lönesamtal & <ledarskap> 🎯" in agenda.text
 
     # 24 hours before: reminders to both, and the mentor's preparation.
@@ -332,8 +332,8 @@ async def test_a_drifting_pair_is_nudged_three_times_then_told_how_to_pause(
     await tick(7)
     assert len([m for m in nora.messages if "a while since" in m.text]) == 3
     await tick(7)
-    await nora.expect("I'll stop reminding now")
-    await otto.expect("I'll stop reminding now")
+    await nora.expect("I'll stop reminding you now")
+    await otto.expect("I'll stop reminding you now")
     await tick(7)
     assert len([m for m in nora.messages if "a while since" in m.text]) == 3
     assert len([m for m in otto.messages if "stop reminding" in m.text]) == 1
@@ -371,13 +371,13 @@ async def test_a_long_agenda_reaches_the_mentor_whole_in_pieces(
     await stina.expect("Möte bekräftat")
     await travel_to(clock, bot_app, start - timedelta(hours=47))
     prompt = await stina.expect("Vad vill du ta upp")
-    await stina.press("✍️ Skriv dagordningen", message_id=prompt.message_id)
+    await stina.press("✍️ Skriv agendan", message_id=prompt.message_id)
     await stina.expect("Vad vill du prata om")
     agenda = ("Punkt & <detalj> 🎯 " * 200)[:3990].strip()
     rolf.mark_read()
     await stina.send(agenda)
-    await stina.expect("Rolf har din dagordning")
-    await rolf.expect("dagordning inför")
+    await stina.expect("Rolf har fått din agenda")
+    await rolf.expect("agenda inför")
     await asyncio.sleep(1.5)  # the pieces go out one per second to one chat
     pieces = [m.text for m in rolf.messages if "Punkt" in m.text]
     assert len(pieces) >= 2

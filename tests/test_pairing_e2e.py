@@ -96,20 +96,20 @@ async def test_adept_invites_mentor_all_the_way_to_an_active_mentorship_in_swedi
     assert "Att leda ett team & <b>lönesamtal</b> 🎯" in areas.text
 
     # Both decide to continue.
-    await anna.press("Vi har träffats – jag vill fortsätta ✅", message_id=adept_guide.message_id)
-    await anna.expect("din partner")
+    await anna.press("✅ Jag fortsätter", message_id=adept_guide.message_id)
+    await anna.expect("när ni båda har bestämt er")
     nudge = await bertil.expect("Anna har bestämt sig för att fortsätta")
     anna.mark_read()
-    await bertil.press("Vi har träffats – jag vill fortsätta ✅", message_id=nudge.message_id)
+    await bertil.press("✅ Jag fortsätter", message_id=nudge.message_id)
     await bertil.expect("vill båda fortsätta")
     await anna.expect("vill båda fortsätta")
 
     # Mutual confidentiality.
-    await anna.press("🔒 Jag lovar konfidentialitet")
-    await anna.expect("ditt löfte är registrerat")
+    await anna.press("🔒 Jag lovar att det stannar mellan oss")
+    await anna.expect("ditt löfte är sparat")
     await bertil.expect("Anna har lovat")
     anna.mark_read()
-    await bertil.press("🔒 Jag lovar konfidentialitet")
+    await bertil.press("🔒 Jag lovar att det stannar mellan oss")
     await bertil.expect("Nu skriver Anna")
     draft_prompt = await anna.expect("Dags för ert samarbetskontrakt")
 
@@ -120,7 +120,7 @@ async def test_adept_invites_mentor_all_the_way_to_an_active_mentorship_in_swedi
     await anna.expect("Skriv gärna lite mer")
     await anna.send("Jag vill bli trygg i att leda mitt första team och förhandla bättre.")
     for button in (
-        "Måldrivet",
+        "Målstyrt",
         "6 månader",
         "Var tredje vecka",
         "60 minuter",
@@ -136,7 +136,7 @@ async def test_adept_invites_mentor_all_the_way_to_an_active_mentorship_in_swedi
     await anna.press("📨 Skicka för godkännande")
     await anna.expect("Skickat till Bertil")
     to_mentor = await bertil.expect("har skickat samarbetskontraktet")
-    assert "Måldrivet" in to_mentor.text
+    assert "Målstyrt" in to_mentor.text
     anna.mark_read()
     await bertil.press("Godkänn ✅", message_id=to_mentor.message_id)
     await bertil.expect("är nu igång")
@@ -167,17 +167,17 @@ async def test_mentor_invites_adept_in_english_and_a_change_is_requested(
     people: People, db: Database
 ) -> None:
     maria, sam = people("Maria", "en"), people("Sam", "en")
-    await pair(maria, sam, "I'm the mentor – invite my adept", "Accept ✅")
+    await pair(maria, sam, "I'm the mentor – invite my mentee", "Accept ✅")
     sam_guide = await sam.expect("Before the meeting")
     await maria.expect("Sam accepted")
     # The mentor may not write the adept's areas.
     await maria.ask("/areas")
-    assert "adept's task" in (await maria.expect("adept's task")).text
+    await maria.expect("The mentee writes down the areas")
 
-    await sam.press("We met – I want to continue ✅", message_id=sam_guide.message_id)
+    await sam.press("✅ I'll continue", message_id=sam_guide.message_id)
     await maria.expect("Sam has decided to continue")
     await maria.ask("/decide")
-    await maria.press("We met – I want to continue ✅")
+    await maria.press("✅ I'll continue")
     await sam.expect("both want to continue")
     await maria.ask("/confidentiality")
     await sam.ask("/confidentiality")
@@ -185,7 +185,7 @@ async def test_mentor_invites_adept_in_english_and_a_change_is_requested(
     await maria.expect("Next, Sam drafts")
     # The mentor cannot draft first.
     await maria.send("/contract")
-    await maria.expect("adept writes the first draft")
+    await maria.expect("mentee writes the first draft")
 
     await sam.ask("/contract")
     await sam.send("I want to grow into a tech lead role within a year.")
@@ -277,8 +277,8 @@ async def test_not_continuing_after_the_intro_ends_it_and_keeps_the_reason_priva
     await lisa.expect("Före mötet")
     karl_guide = await karl.expect("introduktionsmöte med Lisa")
     lisa.mark_read()
-    await karl.press("Jag vill inte fortsätta", message_id=karl_guide.message_id)
-    await karl.expect("Tack för att du är tydlig")
+    await karl.press("Jag avstår", message_id=karl_guide.message_id)
+    await karl.expect("Tack för att du säger som det är")
     told = await lisa.expect("Karl har bestämt sig för att inte fortsätta")
     assert "/new" in told.text
     await karl.send("Vi klickade inte – hemlig anledning 🤫")
@@ -313,7 +313,7 @@ async def test_a_mentor_with_two_adepts_is_asked_which_one(people: People, db: D
     await mentor.press("Bo (adept)")
     await mentor.expect("vill du fortsätta")
     bo.mark_read()
-    await mentor.press("Vi har träffats – jag vill fortsätta ✅")
+    await mentor.press("✅ Jag fortsätter")
     await bo.expect("Gunnel har bestämt sig för att fortsätta")
     async with db.session() as session:
         decisions = {
@@ -340,11 +340,11 @@ async def test_an_undecided_party_is_reminded_once_after_a_few_days(
     from bot import scheduler
 
     nora, otto = people("Nora", "en"), people("Otto", "en")
-    await pair(nora, otto, "I'm the adept – invite my mentor", "Accept ✅")
+    await pair(nora, otto, "I'm the mentee – invite my mentor", "Accept ✅")
     guide = await otto.expect("intro meeting with Nora")
     await nora.expect("Before the meeting")
     nora.mark_read()
-    await otto.press("We met – I want to continue ✅", message_id=guide.message_id)
+    await otto.press("✅ I'll continue", message_id=guide.message_id)
     await nora.expect("Otto has decided to continue")
 
     dispatcher = scheduler.installed(bot_app)  # type: ignore[arg-type]

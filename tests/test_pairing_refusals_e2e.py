@@ -34,7 +34,7 @@ async def test_used_expired_revoked_malformed_and_own_links_are_refused(
     await bert.press("Tacka ja ✅")
     await bert.expect("Du tackade ja")
     before = await snapshot(db)
-    assert "redan antagen" in (await carl.ask(f"/start {own}")).text
+    assert "redan använd" in (await carl.ask(f"/start {own}")).text
     assert await snapshot(db) == before
 
     # Revoked: the creator withdraws; the link is dead.
@@ -76,7 +76,7 @@ async def test_a_third_person_cannot_use_another_pairs_buttons(
     people: People, db: Database
 ) -> None:
     ella, fred, mallory = people("Ella", "en"), people("Fred", "en"), people("Mallory", "en")
-    await pair(ella, fred, "I'm the adept – invite my mentor", "Accept ✅")
+    await pair(ella, fred, "I'm the mentee – invite my mentor", "Accept ✅")
     await fred.expect("intro meeting with Ella")
     async with db.session() as session:
         mentorship = (await session.exec(select(Mentorship))).one()
@@ -116,7 +116,7 @@ async def test_commands_out_of_order_are_explained(people: People, db: Database)
     assert "/new" in (await gun.ask("/contract")).text
     assert "inget introduktionsmöte" in (await gun.ask("/decide")).text
     assert "/new" in (await gun.ask("/areas")).text
-    assert "konfidentialitet" in (await gun.ask("/confidentiality")).text
+    assert "löfte om sekretess" in (await gun.ask("/confidentiality")).text
     assert await snapshot(db) == before
 
     await pair(gun, hans, ADEPT_BUTTON, "Tacka ja ✅")

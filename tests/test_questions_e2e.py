@@ -24,7 +24,7 @@ NUMBERED = re.compile(r"^\d\. (?:🧭 )?(.+)$", re.MULTILINE)
 async def mentor_and_adept(people: People, db: Database) -> tuple[Person, Person]:
     """Maria (mentor) and Sam (adept), English, in an active mentorship, inboxes read."""
     maria, sam = people("Maria", "en"), people("Sam", "en")
-    await pair(maria, sam, "I'm the mentor – invite my adept", "Accept ✅")
+    await pair(maria, sam, "I'm the mentor – invite my mentee", "Accept ✅")
     await sam.expect("Before the meeting")
     await maria.expect("Sam accepted")
     await activate(db)

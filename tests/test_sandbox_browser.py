@@ -153,17 +153,17 @@ async def test_a_whole_mentorship_is_clicked_through_in_the_browser(
     await expect(page.locator(".messages b, .messages img")).to_have_count(0)
     assert await page.evaluate("window.__pwned") is None
 
-    await astrid.press("Vi har träffats – jag vill fortsätta ✅")
-    await astrid.expect("din partner")
+    await astrid.press("✅ Jag fortsätter")
+    await astrid.expect("när ni båda har bestämt er")
     await mikael.expect("Astrid har bestämt sig för att fortsätta")
-    await mikael.press("Vi har träffats – jag vill fortsätta ✅")
+    await mikael.press("✅ Jag fortsätter")
     await mikael.expect("vill båda fortsätta")
     await astrid.expect("vill båda fortsätta")
 
-    await astrid.press("🔒 Jag lovar konfidentialitet")
-    await astrid.expect("ditt löfte är registrerat")
+    await astrid.press("🔒 Jag lovar att det stannar mellan oss")
+    await astrid.expect("ditt löfte är sparat")
     await mikael.expect("Astrid har lovat")
-    await mikael.press("🔒 Jag lovar konfidentialitet")
+    await mikael.press("🔒 Jag lovar att det stannar mellan oss")
     await mikael.expect("Nu skriver Astrid")
     await astrid.expect("Dags för ert samarbetskontrakt")
 
@@ -171,7 +171,7 @@ async def test_a_whole_mentorship_is_clicked_through_in_the_browser(
     await astrid.expect("Vad vill du uppnå")
     await astrid.send("Jag vill bli trygg i att leda mitt första team och förhandla bättre.")
     steps = (
-        "Måldrivet",
+        "Målstyrt",
         "6 månader",
         "Var tredje vecka",
         "60 minuter",

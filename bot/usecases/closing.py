@@ -467,7 +467,7 @@ async def propose_extension(
         session,
         recipient=seen.partner,
         key=N_("closing.extension_proposed"),
-        values={"name": notify.name_of(user), "months": months, "end": proposed},
+        values={"name": notify.name_of(user), "n": months, "end": proposed},
         buttons=[
             [
                 (
