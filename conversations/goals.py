@@ -120,8 +120,10 @@ CLOSED_LINE = {
 # -- texts ----------------------------------------------------------------------------------
 
 
-def fmt_date(language: str, day: date) -> str:
-    return format_date(day, "long", locale="sv" if language == "sv" else "en_GB")
+def fmt_date(language: str, day: date, *, weekday: bool = False) -> str:
+    """ "15 March 2027"; with `weekday` "Monday, 15 March 2027", to show what was understood."""
+    shape = "full" if weekday else "long"
+    return format_date(day, shape, locale="sv" if language == "sv" else "en_GB")
 
 
 def _group(kind: str) -> str:
@@ -314,7 +316,7 @@ def typed(field: str) -> Callback:
         )
         prefix = ""
         if field == "target_date" and draft.revision.target_date is not None:
-            understood = fmt_date(s.language, draft.revision.target_date)
+            understood = fmt_date(s.language, draft.revision.target_date, weekday=True)
             prefix = s.t(N_("goal.date_understood"), date=understood) + "\n\n"
         return await _next(s, draft, prefix)
 

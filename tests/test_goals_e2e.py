@@ -23,6 +23,8 @@ SV_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "aug
 SV_MONTHS += ("september", "oktober", "november", "december")
 EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August")
 EN_MONTHS += ("September", "October", "November", "December")
+SV_WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def today_of(clock: TravellingClock) -> date:
@@ -126,7 +128,8 @@ async def test_a_swedish_goal_is_challenged_revised_accepted_followed_and_achiev
     target = today + timedelta(days=60)
     await anna.send(f"{target.day} {SV_MONTHS[target.month - 1]}")
     review = await anna.expect("Mål · Anna · version 1")
-    assert f"Jag tolkar det som {sv_date(target)}" in review.text
+    understood = f"{SV_WEEKDAYS[target.weekday()]} {sv_date(target)}"
+    assert f"Jag tolkar det som {understood}" in review.text
     assert "Leda teamets veckoplanering <b>själv</b> & utan manus" in review.text
     assert "A – Accepterat" in review.text
 
@@ -276,7 +279,7 @@ async def test_an_english_goal_is_accepted_and_its_deadline_is_nudged(
     target = today + timedelta(days=45)
     await sam.send(f"{EN_MONTHS[target.month - 1]} {target.day}")
     review = await sam.expect("Goal · Sam · version 1")
-    assert f"I read that as {en_date(target)}" in review.text
+    assert f"I read that as {EN_WEEKDAYS[target.weekday()]}, {en_date(target)}" in review.text
     maria.mark_read()
     await sam.press("📨 Send to my mentor")
     card = await maria.expect("Sam has written a goal")
@@ -297,7 +300,7 @@ async def test_an_english_goal_is_accepted_and_its_deadline_is_nudged(
     await sam.expect("4/4 · T – Time-bound")
     later = target + timedelta(days=20)
     await sam.send(later.isoformat())
-    revision = await sam.expect(f"I read that as {en_date(later)}")
+    revision = await sam.expect(f"I read that as {EN_WEEKDAYS[later.weekday()]}, {en_date(later)}")
     maria.mark_read()
     await sam.press("📨 Send to my mentor", message_id=revision.message_id)
     card2 = await maria.expect("Sam has revised a goal – version 2")

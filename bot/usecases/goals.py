@@ -17,7 +17,7 @@ from bot.domain import dates
 from bot.domain import goals as rules
 from bot.domain.goals import GoalKind, GoalRefused, GoalState, Response
 from bot.i18n import N_
-from bot.usecases import Refused, notify
+from bot.usecases import Refused, misread, notify
 from bot.usecases.pairing import display_name, member_view
 from storage import goals, mentorships
 from storage.mentorships import Pairing
@@ -287,9 +287,14 @@ async def _answer(
     revision = draft.revision
     planned_end = draft.pairing.mentorship.planned_end
     if field == "target_date":
-        parsed = dates.parse_date(text, today=today, timezone=user.timezone, language=user.language)
-        if parsed is None:
-            raise Refused("goal.refused.date_unclear", stay=True)
+        try:
+            parsed = dates.parse_date(
+                text, today=today, timezone=user.timezone, language=user.language
+            )
+        except dates.Unreadable as problem:
+            if problem.reason == "weekday_mismatch":
+                raise misread.weekday_mismatch(problem, language=user.language) from None
+            raise Refused("goal.refused.date_unclear", stay=True) from None
         try:
             revision.target_date = rules.check_target(parsed, today=today, planned_end=planned_end)
         except GoalRefused as refused:

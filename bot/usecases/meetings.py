@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain import meetings as rules
 from bot.domain.when import WhenError, parse_when
 from bot.i18n import N_
-from bot.usecases import Refused, notify
+from bot.usecases import Refused, misread, notify
 from bot.usecases.pairing import display_name, member_view
 from storage import contracts, mentorships, outbox, planning
 from storage import meetings as store
@@ -101,6 +101,10 @@ def _typed_moment(user: User, text: str, now: datetime) -> datetime:
     try:
         return parse_when(text, now=now, zone=ZoneInfo(user.timezone))
     except WhenError as problem:
+        if problem.reason == "weekday_mismatch":
+            raise misread.weekday_mismatch(problem, language=user.language) from None
+        if problem.moment is not None:  # passed: say how it was read, as a deadline does
+            raise Refused("meetings.when.passed", stay=True, when=problem.moment) from None
         raise Refused(f"meetings.when.{problem.reason}", stay=True) from None
 
 
