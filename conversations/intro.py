@@ -18,7 +18,7 @@ from conversations import choose
 from conversations.common import Context, keyboard
 from conversations.step import END, State, Step, step
 from storage import mentorships
-from storage.models import MentorshipState
+from storage.models import MentorshipState, Role
 
 FLOW = "intro"
 AREAS, REASON = "areas", "reason"
@@ -58,10 +58,25 @@ async def save_areas(s: Step) -> State:
     return await s.reply(N_("intro.areas_saved"), next=END, name=pairing.display_name(seen.partner))
 
 
-async def _decide(s: Step, decision: str) -> State:
-    mentorship_id = await _intro_mentorship(s, "decide")
-    if mentorship_id is None:
-        return END
+def _decision_buttons(mentorship_id: int) -> list[list[tuple[str, str]]]:
+    return [
+        [
+            (N_("intro.button.continue"), f"intro:yes:{mentorship_id}"),
+            (N_("intro.button.stop"), f"intro:no:{mentorship_id}"),
+        ]
+    ]
+
+
+async def _meet_first(s: Step, ready: intro.Readiness) -> State:
+    """No intro meeting yet: book it (the adept books), or say it happened outside the bot."""
+    mentorship_id = ready.seen.mentorship.id
+    rows = [[(N_("intro.button.met_outside"), f"intro:met:{mentorship_id}")]]
+    if ready.seen.me.role == Role.ADEPT:
+        rows.insert(0, [(N_("intro.button.book"), f"ms:pick:{mentorship_id}:book")])
+    return await s.reply(N_("intro.meet_first"), next=END, markup=keyboard(s.language, rows))
+
+
+async def _decide(s: Step, mentorship_id: int, decision: str) -> State:
     outcome = await s.do(
         intro.decide, mentorship_id=mentorship_id, user=s.person, decision=decision, now=s.now
     )
@@ -76,39 +91,117 @@ async def _decide(s: Step, decision: str) -> State:
 
 @step()
 async def decide_continue(s: Step) -> State:
-    await _decide(s, IntroDecision.CONTINUE)
+    mentorship_id = await _intro_mentorship(s, "decide")
+    if mentorship_id is None:
+        return None
+    ready = await s.do(intro.ready_to_decide, mentorship_id=mentorship_id, user=s.person, now=s.now)
+    if not ready.met:
+        await _meet_first(s, ready)
+    else:
+        await _decide(s, mentorship_id, IntroDecision.CONTINUE)
     return None
+
+
+@step()
+async def ask_to_confirm_stop(s: Step) -> State:
+    """ "I don't want to continue": asked once more, as it ends the mentorship for both."""
+    mentorship_id = await _intro_mentorship(s, "decide")
+    if mentorship_id is None:
+        return None
+    ready = await s.do(intro.ready_to_decide, mentorship_id=mentorship_id, user=s.person, now=s.now)
+    if not ready.met:
+        return await _meet_first(s, ready)
+    assert ready.seen.partner is not None
+    rows = [
+        [(N_("intro.button.stop_sure"), f"intro:stop:{mentorship_id}")],
+        [(N_("intro.button.stop_back"), f"intro:back:{mentorship_id}")],
+    ]
+    return await s.reply(
+        N_("intro.confirm_stop"),
+        next=None,
+        markup=keyboard(s.language, rows),
+        name=pairing.display_name(ready.seen.partner),
+    )
+
+
+@step()
+async def stop_withdrawn(s: Step) -> State:
+    mentorship_id = await _intro_mentorship(s, "decide")
+    if mentorship_id is None:
+        return None
+    markup = keyboard(s.language, _decision_buttons(mentorship_id))
+    return await s.reply(N_("intro.stop_withdrawn"), next=None, markup=markup)
 
 
 @step(FLOW)
 async def decide_stop(s: Step) -> State:
-    return await _decide(s, IntroDecision.STOP)
+    mentorship_id = await _intro_mentorship(s, "decide")
+    if mentorship_id is None:
+        return END
+    return await _decide(s, mentorship_id, IntroDecision.STOP)
+
+
+@step()
+async def met_outside(s: Step) -> State:
+    """ "We met outside the bot": the decision opens as after a held intro meeting."""
+    mentorship_id = await _intro_mentorship(s, "decide")
+    if mentorship_id is None:
+        return None
+    await s.do(intro.met_outside, mentorship_id=mentorship_id, user=s.person, now=s.now)
+    markup = keyboard(s.language, _decision_buttons(mentorship_id))
+    return await s.reply(N_("intro.ask_decision"), next=None, markup=markup)
 
 
 @step()
 async def ask_decision(s: Step) -> State:
-    """/decide: the two buttons for the current mentorship in its intro phase."""
+    """/decide: the two buttons for the current mentorship in its intro phase, once the
+    intro meeting has happened."""
     mentorship_id = await _intro_mentorship(s, "decide")
     if mentorship_id is None:
         return None
-    buttons = [
-        [
-            (N_("intro.button.continue"), f"intro:yes:{mentorship_id}"),
-            (N_("intro.button.stop"), f"intro:no:{mentorship_id}"),
-        ]
-    ]
-    return await s.reply(N_("intro.ask_decision"), next=None, markup=keyboard(s.language, buttons))
+    ready = await s.do(intro.ready_to_decide, mentorship_id=mentorship_id, user=s.person, now=s.now)
+    if not ready.met:
+        return await _meet_first(s, ready)
+    markup = keyboard(s.language, _decision_buttons(mentorship_id))
+    return await s.reply(N_("intro.ask_decision"), next=None, markup=markup)
+
+
+@step(FLOW)
+async def ask_few_words(s: Step) -> State:
+    """The other of the pair, told the mentorship ended at the intro, may leave a few words."""
+    mentorship_id = int(s.parts(3)[2])
+    await s.do(intro.start_feedback, mentorship_id=mentorship_id, user=s.person)
+    skip = keyboard(s.language, [[(N_("intro.button.skip_reason"), "intro:skip")]])
+    return await s.reply(N_("intro.ask_few_words"), next=REASON, markup=skip)
 
 
 @step(FLOW)
 async def save_reason(s: Step) -> State:
-    await s.do(
-        intro.save_private_reason,
-        mentorship_id=s.person.current_mentorship_id or 0,
-        user=s.person,
-        reason=s.text,
+    mentorship_id = s.person.current_mentorship_id or 0
+    await s.do(intro.save_private_reason, mentorship_id=mentorship_id, user=s.person, reason=s.text)
+    rows = [
+        [(N_("intro.button.share_words"), f"intro:share:{mentorship_id}")],
+        [(N_("intro.button.keep_words"), f"intro:keep:{mentorship_id}")],
+    ]
+    return await s.reply(
+        N_("intro.reason_saved_share"), next=END, markup=keyboard(s.language, rows)
     )
-    return await s.reply(N_("intro.reason_saved"), next=END)
+
+
+@step()
+async def share_reason(s: Step) -> State:
+    seen = await s.do(
+        intro.share_reason, mentorship_id=int(s.parts(3)[2]), user=s.person, now=s.now
+    )
+    assert seen.partner is not None
+    return await s.reply(
+        N_("intro.reason_shared"), next=None, name=pairing.display_name(seen.partner)
+    )
+
+
+@step()
+async def keep_reason(s: Step) -> State:
+    return await s.reply(N_("intro.reason_saved"), next=None)
 
 
 @step(FLOW)
@@ -163,10 +256,8 @@ async def remind_undecided(ctx: scheduler.RenderContext) -> scheduler.Outgoing |
     return scheduler.Outgoing(
         text=t(language, "intro.reminder", name=pairing.display_name(seen.partner)),
         buttons=[
-            [
-                (t(language, "intro.button.continue"), f"intro:yes:{mentorship_id}"),
-                (t(language, "intro.button.stop"), f"intro:no:{mentorship_id}"),
-            ]
+            [(t(language, key), data) for key, data in row]
+            for row in _decision_buttons(mentorship_id)
         ],
     )
 
@@ -181,7 +272,8 @@ def conversation() -> ConversationHandler[Context]:
             CommandHandler("areas", ask_areas, filters=private),
             CallbackQueryHandler(ask_areas, pattern=r"^intro:areas:\d+$"),
             CallbackQueryHandler(ask_areas, pattern=choose.pick_pattern("areas")),
-            CallbackQueryHandler(decide_stop, pattern=r"^intro:no:\d+$"),
+            CallbackQueryHandler(decide_stop, pattern=r"^intro:stop:\d+$"),
+            CallbackQueryHandler(ask_few_words, pattern=r"^intro:fb:\d+$"),
         ],
         states={
             AREAS: [
@@ -206,6 +298,11 @@ def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Cont
         CommandHandler("decide", ask_decision, filters=private),
         CallbackQueryHandler(ask_decision, pattern=choose.pick_pattern("decide")),
         CallbackQueryHandler(decide_continue, pattern=r"^intro:yes:\d+$"),
+        CallbackQueryHandler(ask_to_confirm_stop, pattern=r"^intro:no:\d+$"),
+        CallbackQueryHandler(stop_withdrawn, pattern=r"^intro:back:\d+$"),
+        CallbackQueryHandler(met_outside, pattern=r"^intro:met:\d+$"),
+        CallbackQueryHandler(share_reason, pattern=r"^intro:share:\d+$"),
+        CallbackQueryHandler(keep_reason, pattern=r"^intro:keep:\d+$"),
         CommandHandler("confidentiality", agree, filters=private),
         CallbackQueryHandler(agree, pattern=r"^conf:yes:\d+$"),
         CallbackQueryHandler(agree, pattern=choose.pick_pattern("agree")),

@@ -82,7 +82,10 @@ async def render_invite(ctx: scheduler.RenderContext) -> scheduler.Outgoing | No
     meeting, language = found.meeting, ctx.recipient.language
     partner = _partner(found, ctx.recipient)
     cancelled = meeting.state == "cancelled"
-    summary = t(language, "meetings.ics_summary", name=pairing.display_name(partner))
+    summary_key = (
+        N_("meetings.intro.ics_summary") if meeting.kind == "intro" else N_("meetings.ics_summary")
+    )
+    summary = t(language, summary_key, name=pairing.display_name(partner))
     assert meeting.id is not None
     content = ics.meeting_invite(
         meeting_id=meeting.id,
@@ -173,6 +176,8 @@ async def render_agenda_prompt(ctx: scheduler.RenderContext) -> scheduler.Outgoi
     if found is None or not _still_on(found, ctx.notification.payload):
         return None
     meeting, language = found.meeting, ctx.recipient.language
+    if meeting.kind == "intro":
+        return _intro_agenda_prompt(ctx, found)
     parts = [
         t(
             language,
@@ -185,7 +190,10 @@ async def render_agenda_prompt(ctx: scheduler.RenderContext) -> scheduler.Outgoi
     if goals:
         parts.append(t(language, "meetings.your_goals") + "\n" + "\n".join(goals))
     tasks = await usecase.agreed_tasks(
-        ctx.session, mentorship_id=meeting.mentorship_id, before=meeting.starts_at
+        ctx.session,
+        mentorship_id=meeting.mentorship_id,
+        before=meeting.starts_at,
+        viewer_id=ctx.recipient.id,
     )
     if tasks:
         parts.append(
@@ -225,10 +233,13 @@ async def render_preparation(ctx: scheduler.RenderContext) -> scheduler.Outgoing
     meeting, language = found.meeting, ctx.recipient.language
     items = await store.agenda(ctx.session, meeting_id=meeting.id or 0)
     agenda_text = "\n\n".join(item.text for item in items)
+    title_key = (
+        N_("meetings.intro.prep_title") if meeting.kind == "intro" else N_("meetings.prep_title")
+    )
     parts = [
         t(
             language,
-            "meetings.prep_title",
+            title_key,
             name=pairing.display_name(found.adept),
             when=local(ctx.recipient, meeting.starts_at),
         ),
@@ -237,7 +248,10 @@ async def render_preparation(ctx: scheduler.RenderContext) -> scheduler.Outgoing
         else t(language, "meetings.prep_no_agenda", name=pairing.display_name(found.adept)),
     ]
     tasks = await usecase.agreed_tasks(
-        ctx.session, mentorship_id=meeting.mentorship_id, before=meeting.starts_at
+        ctx.session,
+        mentorship_id=meeting.mentorship_id,
+        before=meeting.starts_at,
+        viewer_id=ctx.recipient.id,
     )
     tasks += await usecase.shared_notes_of_last(
         ctx.session, mentorship_id=meeting.mentorship_id, before=meeting.starts_at
@@ -281,11 +295,57 @@ async def render_evaluation(ctx: scheduler.RenderContext) -> scheduler.Outgoing 
     found = await _meeting_for(ctx)
     if found is None or not _still_on(found, ctx.notification.payload):
         return None
+    if found.meeting.kind == "intro":
+        return _after_intro(ctx, found)
     partner = _partner(found, ctx.recipient)
     language = ctx.recipient.language
     return scheduler.Outgoing(
         text=t(language, "meetings.eval.prompt", name=pairing.display_name(partner)),
         buttons=[[(t(language, "meetings.button.evaluate"), f"m:ev:{found.meeting.id}")]],
+    )
+
+
+# -- the intro meeting: its agenda template and the decision after it ---------------------
+
+
+def _intro_agenda_prompt(
+    ctx: scheduler.RenderContext, found: usecase.MeetingView
+) -> scheduler.Outgoing:
+    """The intro meeting's agenda is the handbook's template; the adept may add to it."""
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(
+            language,
+            "meetings.intro.agenda_prompt",
+            name=pairing.display_name(found.mentor),
+            when=local(ctx.recipient, found.meeting.starts_at),
+        ),
+        buttons=[[(t(language, "meetings.button.write_agenda"), f"m:ag:{found.meeting.id}")]],
+    )
+
+
+def _after_intro(
+    ctx: scheduler.RenderContext, found: usecase.MeetingView
+) -> scheduler.Outgoing | None:
+    """After the intro meeting: a note while it is fresh, and the decision, if still open."""
+    seen = found.pairing
+    if seen.mentorship.state != MentorshipState.INTRO or seen.me.intro_decision is not None:
+        return None
+    mentorship_id = found.meeting.mentorship_id
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(
+            language,
+            "meetings.intro.after",
+            name=pairing.display_name(_partner(found, ctx.recipient)),
+        ),
+        buttons=[
+            [
+                (t(language, "intro.button.continue"), f"intro:yes:{mentorship_id}"),
+                (t(language, "intro.button.stop"), f"intro:no:{mentorship_id}"),
+            ],
+            [(t(language, "meetings.button.diary"), "d:write")],
+        ],
     )
 
 

@@ -19,18 +19,20 @@ from telegram.ext import (
 
 from bot import services
 from bot.domain import meetings as rules
-from bot.i18n import N_, short_moment, t
+from bot.domain.mentorship import BOOKABLE_STATES
+from bot.i18n import N_, Html, escape, short_moment, t
 from bot.usecases import meetings as usecase
 from bot.usecases import pairing
 from conversations import choose
 from conversations.common import Context, answer_button, keyboard, raw_keyboard, use_buttons
 from conversations.step import END, Callback, State, Step, step
-from storage.models import Meeting, MentorshipState, User
+from storage.models import Meeting, User
 
 FLOW = "meetings"
 WHEN, LENGTH, PLACE, NEW_TIME, AGENDA = "when", "length", "place", "new_time", "agenda"
 USEFUL, NEXT_STEPS, RATING = "eval_useful", "eval_next", "eval_rating"
-BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
+BOOKABLE = BOOKABLE_STATES
+SHARE, REFLECTION = "closeout_share", "reflection"
 
 
 def zone_of(user: User) -> ZoneInfo:
@@ -91,8 +93,10 @@ async def _ask_length(s: Step, meeting: Meeting) -> State:
         [(s.t(N_("meetings.minutes"), n=m), f"m:len:{m}") for m in rules.DURATIONS[:3]],
         [(s.t(N_("meetings.minutes"), n=m), f"m:len:{m}") for m in rules.DURATIONS[3:]],
     ]
+    # No contract yet before the intro meeting, so no agreed length to point to.
+    key = N_("meetings.intro.ask_length") if meeting.kind == "intro" else N_("meetings.ask_length")
     return await s.reply(
-        N_("meetings.ask_length"),
+        key,
         next=LENGTH,
         markup=raw_keyboard(rows),
         when=local(s.person, meeting.starts_at),
@@ -221,7 +225,8 @@ def _overview_text(
             t(
                 language,
                 "meetings.overview_line",
-                when=when_text(language, user, partner, meeting.starts_at),
+                # Already formatted (and escaped) by `when_text`: not to be escaped again.
+                when=Html(when_text(language, user, partner, meeting.starts_at)),
                 n=meeting.duration_minutes,
                 state=t(language, state_key),
                 place=meeting.place or "—",
@@ -263,9 +268,24 @@ async def overview(s: Step) -> State:
 # -- agenda and evaluation -----------------------------------------------------------------
 
 
+def bullets(texts: list[str]) -> Html:
+    return Html("\n".join(f"• {escape(text)}" for text in texts))
+
+
 @step(FLOW)
 async def ask_agenda(s: Step) -> State:
-    await s.do(usecase.start_agenda, meeting_id=int(s.parts(3)[2]), user=s.person)
+    """The agenda's structure: the intro template for the intro meeting, otherwise the
+    follow-up of last time's next steps already on it, and today's topics asked for."""
+    start = await s.do(usecase.start_agenda, meeting_id=int(s.parts(3)[2]), user=s.person)
+    name = pairing.display_name(start.found.mentor)
+    if start.intro:
+        return await s.reply(N_("meetings.intro.ask_agenda"), next=AGENDA, name=name)
+    if start.follow_up:
+        return await s.reply(
+            N_("meetings.ask_agenda_follow_up"),
+            next=AGENDA,
+            follow_up=bullets(start.follow_up),
+        )
     return await s.reply(N_("meetings.ask_agenda"), next=AGENDA)
 
 
@@ -290,23 +310,70 @@ async def start_evaluation(s: Step) -> State:
     return await s.reply(N_("meetings.eval.useful"), next=USEFUL)
 
 
-def _evaluation_step(field: str, next_state: str | None, question: str | None) -> Callback:
-    """One answer of the evaluation (typed, or the rating button), then the next question."""
+def _evaluation_step(field: str, next_state: str, question: str) -> Callback:
+    """One typed answer of the close-out, then the next question."""
 
     @step(FLOW)
     async def answer(s: Step) -> State:
-        value = s.parts(3)[2] if s.update.callback_query else s.text
-        await s.do(usecase.answer_evaluation, user=s.person, field=field, value=value, now=s.now)
-        if next_state is None:
-            diary = keyboard(s.language, [[(N_("meetings.button.diary"), "d:write")]])
-            return await s.reply(N_("meetings.eval.thanks"), next=END, markup=diary)
-        assert question is not None
+        await s.do(usecase.answer_evaluation, user=s.person, field=field, value=s.text, now=s.now)
         rating = raw_keyboard([[(str(n), f"m:rate:{n}") for n in range(1, 6)]])
         return await s.reply(
             question, next=next_state, markup=rating if next_state == RATING else None
         )
 
     return answer
+
+
+# -- the close-out: shared or kept, then the mentor's private reflection --------------------
+
+
+@step(FLOW)
+async def rated(s: Step) -> State:
+    """The last answer of the close-out; then whether the other may see it."""
+    value = s.parts(3)[2] if s.update.callback_query else s.text
+    await s.do(usecase.answer_evaluation, user=s.person, field="rating", value=value, now=s.now)
+    found = await s.do(usecase.focused, user=s.person)
+    partner = found.mentor if found.adept.id == s.person.id else found.adept
+    name = pairing.display_name(partner)
+    rows = [
+        [(s.t(N_("meetings.closeout.button.share"), name=name), "m:sh:yes")],
+        [(s.t(N_("meetings.closeout.button.keep")), "m:sh:no")],
+    ]
+    return await s.reply(
+        N_("meetings.closeout.ask_share"), next=SHARE, markup=raw_keyboard(rows), name=name
+    )
+
+
+async def _thanks(s: Step) -> State:
+    diary = keyboard(s.language, [[(N_("meetings.button.diary"), "d:write")]])
+    return await s.reply(N_("meetings.eval.thanks"), next=END, markup=diary)
+
+
+@step(FLOW)
+async def chose_sharing(s: Step) -> State:
+    closeout = await s.do(
+        usecase.share_closeout, user=s.person, share=s.parts(3)[2] == "yes", now=s.now
+    )
+    if not closeout.mentor:
+        return await _thanks(s)
+    skip = keyboard(s.language, [[(N_("meetings.reflection.button.skip"), "m:rf:skip")]])
+    return await s.reply(
+        N_("meetings.reflection.ask"),
+        next=REFLECTION,
+        markup=skip,
+        name=pairing.display_name(closeout.partner),
+    )
+
+
+@step(FLOW)
+async def typed_reflection(s: Step) -> State:
+    await s.do(usecase.save_reflection, user=s.person, text=s.text, now=s.now)
+    return await s.reply(N_("meetings.reflection.saved"), next=END)
+
+
+@step(FLOW)
+async def skipped_reflection(s: Step) -> State:
+    return await s.reply(N_("meetings.reflection.skipped"), next=END)
 
 
 @step(FLOW)
@@ -319,7 +386,6 @@ def conversation() -> ConversationHandler[Context]:
     text = filters.TEXT & ~filters.COMMAND
     useful = _evaluation_step("useful", NEXT_STEPS, N_("meetings.eval.next_steps"))
     next_steps = _evaluation_step("next_steps", RATING, N_("meetings.eval.rating"))
-    rating = _evaluation_step("rating", None, None)
     states: dict[object, list[BaseHandler[Update, Context, Any]]] = {
         WHEN: [
             CallbackQueryHandler(picked_time, pattern=r"^m:at:\d{12}$"),
@@ -338,8 +404,16 @@ def conversation() -> ConversationHandler[Context]:
         USEFUL: [MessageHandler(text, useful)],
         NEXT_STEPS: [MessageHandler(text, next_steps)],
         RATING: [
-            CallbackQueryHandler(rating, pattern=r"^m:rate:[1-5]$"),
+            CallbackQueryHandler(rated, pattern=r"^m:rate:[1-5]$"),
             MessageHandler(text, use_buttons),
+        ],
+        SHARE: [
+            CallbackQueryHandler(chose_sharing, pattern=r"^m:sh:(yes|no)$"),
+            MessageHandler(text, use_buttons),
+        ],
+        REFLECTION: [
+            MessageHandler(text, typed_reflection),
+            CallbackQueryHandler(skipped_reflection, pattern=r"^m:rf:skip$"),
         ],
     }
     return ConversationHandler(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -84,3 +84,16 @@ async def evaluation_of(
         )
     )
     return rows.first()
+
+
+async def intro_held(session: AsyncSession, *, mentorship_id: int, now: datetime) -> bool:
+    """Whether a confirmed intro meeting of the pair has ended by `now`."""
+    rows = await session.exec(
+        select(Meeting).where(
+            Meeting.mentorship_id == mentorship_id,
+            Meeting.kind == "intro",
+            Meeting.state == "confirmed",
+            col(Meeting.starts_at) <= now,
+        )
+    )
+    return any(m.starts_at + timedelta(minutes=m.duration_minutes) <= now for m in rows)

@@ -112,6 +112,8 @@ class Mentorship(SQLModel, table=True):
     retention_reminded_at: datetime | None = _ts(nullable=True)
     purged_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
+    # One of the pair said they had the intro meeting outside the bot (opens the decision).
+    intro_met_outside_at: datetime | None = _ts(nullable=True)
 
 
 class MentorshipTransition(SQLModel, table=True):
@@ -264,6 +266,8 @@ class MeetingEvaluation(SQLModel, table=True):
     next_steps: str | None = _secret("meeting_evaluations", "next_steps")
     rating: int | None = Field(default=None)
     created_at: datetime = _created()
+    # The author chose to show their close-out to the other (None: not asked yet).
+    shared: bool | None = Field(default=None)
 
 
 class AgendaItem(SQLModel, table=True):

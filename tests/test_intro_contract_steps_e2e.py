@@ -14,7 +14,7 @@ from sqlmodel import select
 from storage.db import Database
 from storage.models import Contract, Membership, Mentorship
 from tests.harness import Person
-from tests.test_pairing_e2e import pair
+from tests.test_pairing_e2e import met_outside, pair
 
 People = Callable[..., Person]
 ADEPT = "I'm the mentee – invite my mentor"
@@ -61,6 +61,8 @@ async def test_a_refused_choice_and_a_too_short_change_comment_keep_the_person_a
     people: People, db: Database
 ) -> None:
     ella, fred = await _paired(people)
+    await ella.press(CONTINUE)
+    await met_outside(ella)
     await ella.press(CONTINUE)
     await fred.expect("Ella has decided to continue")
     await fred.press(CONTINUE)

@@ -133,6 +133,9 @@ async def test_an_agenda_too_short_or_an_evaluation_answer_too_long_is_asked_aga
     assert "3/3" in (await ada.ask("Prepare the talk")).text
     assert "buttons" in (await ada.ask("five")).text
     await ada.press("5")
+    # The close-out asks whether to share it before the thanks (issue 13).
+    await ada.expect("see what you wrote")
+    await ada.press("🔒 Keep it to myself")
     await ada.expect("private diary")
     async with db.session() as session:
         assert (await session.exec(select(AgendaItem))).one().text == "Salary talks"

@@ -139,7 +139,12 @@ async def test_a_meeting_from_booking_to_evaluation_in_swedish(
     await anna.send("Förbereda lönesamtalet med min chef")
     await anna.expect("3/3")
     await anna.press("4")
+    # The close-out is shared by choice (issue 13); shared, it reaches the mentor.
+    await anna.expect("se vad du skrev")
+    await anna.press("👥 Dela med Bertil")
     thanks = await anna.expect("privata dagbok")
+    shared = await bertil.expect("Annas avslutning av dagens möte")
+    assert "Förbereda lönesamtalet med min chef" in shared.text
     # A reflection written now belongs to this meeting; shared, it prepares the next one.
     await anna.press("✍️ Reflektera i min dagbok", message_id=thanks.message_id)
     await anna.send("Jag vågar mer när jag förberett mig – delad reflektion")
@@ -166,6 +171,13 @@ async def test_a_meeting_from_booking_to_evaluation_in_swedish(
     await travel_to(clock, bot_app, second - timedelta(hours=47))
     prompt = await anna.expect("Vad vill du ta upp")
     assert "Förbereda lönesamtalet med min chef" in prompt.text
+    # The agenda starts with that follow-up; the adept adds today's topics (issue 13).
+    await anna.press("✍️ Skriv dagordningen", message_id=prompt.message_id)
+    follow_up = await anna.expect("Uppföljning")
+    assert "• Förbereda lönesamtalet med min chef" in follow_up.text
+    assert "dagens ämnen" in follow_up.text
+    await anna.send("Att säga nej till fler projekt")
+    await anna.expect("Bertil har din dagordning")
     bertil.mark_read()
     await travel_to(clock, bot_app, second - timedelta(hours=24))
     prep = await bertil.expect("Inför ditt möte med Anna")

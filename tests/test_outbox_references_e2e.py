@@ -121,6 +121,10 @@ async def pair_through_the_intro(it: Scenario) -> int:
             s, mentorship_id=mentorship_id, user=a, text=MARKERS["areas"], now=it.now
         )
     )
+    # The decision opens after the intro meeting; here they met outside the bot (issue 13).
+    await it.act(
+        lambda s, a, m: intro.met_outside(s, mentorship_id=mentorship_id, user=a, now=it.now)
+    )
     for adept_first in (True, False):
         await it.act(
             lambda s, a, m, first=adept_first: intro.decide(  # type: ignore[misc]

@@ -29,6 +29,14 @@ People = Callable[..., Person]
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
 
 
+async def met_outside(person: Person) -> None:
+    """Before the intro meeting the decision waits; say it happened outside the bot."""
+    sv = person.language_code == "sv"
+    await person.expect("Först har ni ert introduktionsmöte" if sv else "First comes your intro")
+    await person.press("Vi har setts utanför boten" if sv else "We met outside the bot")
+    await person.expect("vill du fortsätta" if sv else "do you want to continue")
+
+
 async def invite(inviter: Person, button: str) -> str:
     """The inviter makes an invitation and returns the code in the forwardable link."""
     await inviter.ask("/new")
@@ -95,8 +103,10 @@ async def test_adept_invites_mentor_all_the_way_to_an_active_mentorship_in_swedi
     areas = await bertil.expect("vill ha hjälp inom")
     assert "Att leda ett team & <b>lönesamtal</b> 🎯" in areas.text
 
-    # Both decide to continue.
+    # Both decide to continue, once they have met (issue 13: here outside the bot).
     await anna.press("✅ Jag fortsätter", message_id=adept_guide.message_id)
+    await met_outside(anna)
+    await anna.press("✅ Jag fortsätter")
     await anna.expect("när ni båda har bestämt er")
     nudge = await bertil.expect("Anna har bestämt sig för att fortsätta")
     anna.mark_read()
@@ -175,6 +185,8 @@ async def test_mentor_invites_adept_in_english_and_a_change_is_requested(
     await maria.expect("The mentee writes down the areas")
 
     await sam.press("✅ I'll continue", message_id=sam_guide.message_id)
+    await met_outside(sam)
+    await sam.press("✅ I'll continue")
     await maria.expect("Sam has decided to continue")
     await maria.ask("/decide")
     await maria.press("✅ I'll continue")
@@ -278,10 +290,17 @@ async def test_not_continuing_after_the_intro_ends_it_and_keeps_the_reason_priva
     karl_guide = await karl.expect("introduktionsmöte med Lisa")
     lisa.mark_read()
     await karl.press("Jag avstår", message_id=karl_guide.message_id)
+    await met_outside(karl)
+    # Not continuing is asked once more (issue 13); nothing ends before the second press.
+    await karl.press("Jag avstår")
+    await karl.expect("Är du säker")
+    await karl.press("Ja, avsluta mentorskapet")
     await karl.expect("Tack för att du säger som det är")
     told = await lisa.expect("Karl har bestämt sig för att inte fortsätta")
     assert "/new" in told.text
     await karl.send("Vi klickade inte – hemlig anledning 🤫")
+    await karl.expect("Sparat, bara för dig")
+    await karl.press("Behåll dem för mig själv")
     await karl.expect("Sparat privat")
     async with db.session() as session:
         mentorship = (await session.exec(select(Mentorship))).one()
@@ -311,7 +330,7 @@ async def test_a_mentor_with_two_adepts_is_asked_which_one(people: People, db: D
     labels = [text for row in question.buttons for text, _ in row]
     assert labels == ["Ada (adept)", "Bo (adept)"]
     await mentor.press("Bo (adept)")
-    await mentor.expect("vill du fortsätta")
+    await met_outside(mentor)
     bo.mark_read()
     await mentor.press("✅ Jag fortsätter")
     await bo.expect("Gunnel har bestämt sig för att fortsätta")
@@ -345,6 +364,8 @@ async def test_an_undecided_party_is_reminded_once_after_a_few_days(
     await nora.expect("Before the meeting")
     nora.mark_read()
     await otto.press("✅ I'll continue", message_id=guide.message_id)
+    await met_outside(otto)
+    await otto.press("✅ I'll continue")
     await nora.expect("Otto has decided to continue")
 
     dispatcher = scheduler.installed(bot_app)  # type: ignore[arg-type]

@@ -70,3 +70,13 @@ def intro_outcome(mine: str | None, theirs: str | None) -> IntroOutcome:
         both_continue=both,
         someone_stopped=stopped,
     )
+
+
+# Booking opens as soon as the pair exists: the intro meeting is a meeting too.
+BOOKABLE_STATES = frozenset({S.INTRO, S.ACTIVE, S.CLOSING})
+
+
+def booking_kind(state: str, *, intro_booked: bool) -> str:
+    """The kind of meeting booked in a mentorship in `state`: in the intro phase the intro
+    meeting, unless one is already booked or held; later, regular meetings."""
+    return "intro" if state == S.INTRO and not intro_booked else "regular"

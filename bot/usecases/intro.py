@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -9,8 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.mentorship import IntroDecision, IntroOutcome, check_transition, intro_outcome
 from bot.i18n import N_
 from bot.usecases import Refused, notify
-from bot.usecases.pairing import member_view
-from storage import mentorships
+from bot.usecases.meetings import cancel_all_ahead
+from bot.usecases.pairing import display_name, member_view
+from storage import meetings, mentorships
 from storage.mentorships import Pairing
 from storage.models import Membership, MentorshipState, Role, User
 
@@ -72,9 +74,13 @@ async def decide(
     seen = await _in_intro(session, mentorship_id=mentorship_id, user=user)
     if decision not in (IntroDecision.CONTINUE, IntroDecision.STOP):
         raise Refused("common.stale_button")
-    if seen.me.intro_decision is not None:
-        raise Refused(f"intro.already_decided_{seen.me.intro_decision}")
     assert seen.partner is not None and seen.partner_membership is not None
+    if seen.me.intro_decision is not None:
+        if seen.partner_membership.intro_decision == seen.me.intro_decision == "continue":
+            raise Refused("intro.both_decided", name=display_name(seen.partner))
+        raise Refused(f"intro.already_decided_{seen.me.intro_decision}")
+    if not await met(session, seen=seen, now=now):
+        raise Refused("intro.meet_first")
     seen.me.intro_decision, seen.me.intro_decided_at = decision, now
     await mentorships.save(session, seen.me)
     outcome = intro_outcome(decision, seen.partner_membership.intro_decision)
@@ -90,11 +96,13 @@ async def decide(
             at=now,
             reason="intro_not_continue",
         )
+        await cancel_all_ahead(session, seen=seen, user=user, now=now)
         await notify.tell(
             session,
             recipient=seen.partner,
             key=N_("intro.partner_stopped"),
             values={"name": name},
+            buttons=[[(N_("intro.button.few_words"), f"intro:fb:{mentorship_id}")]],
             dedupe=f"intro:{mentorship_id}:stopped",
             now=now,
             mentorship_id=mentorship_id,
@@ -130,15 +138,98 @@ async def decide(
     return outcome
 
 
+async def met(session: AsyncSession, *, seen: Pairing, now: datetime) -> bool:
+    """Whether the pair has had its intro meeting: one booked here has ended, or one of
+    them said they met outside the bot. Only then is the decision asked for."""
+    if seen.mentorship.intro_met_outside_at is not None:
+        return True
+    assert seen.mentorship.id is not None
+    return await meetings.intro_held(session, mentorship_id=seen.mentorship.id, now=now)
+
+
+async def met_outside(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> Pairing:
+    """One of the pair says they had the intro meeting outside the bot."""
+    seen = await _in_intro(session, mentorship_id=mentorship_id, user=user)
+    if seen.mentorship.intro_met_outside_at is None:
+        seen.mentorship.intro_met_outside_at = now
+        await mentorships.save(session, seen.mentorship)
+    return seen
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    seen: Pairing
+    met: bool
+
+
+async def ready_to_decide(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> Readiness:
+    """Before a decision is asked or confirmed: the decision's own checks, and whether the
+    intro meeting has happened (if not, the person is offered to book it or to say they
+    met outside the bot). Nothing is written."""
+    seen = await _in_intro(session, mentorship_id=mentorship_id, user=user)
+    assert seen.partner is not None and seen.partner_membership is not None
+    if seen.me.intro_decision is not None:
+        if seen.partner_membership.intro_decision == seen.me.intro_decision == "continue":
+            raise Refused("intro.both_decided", name=display_name(seen.partner))
+        raise Refused(f"intro.already_decided_{seen.me.intro_decision}")
+    return Readiness(seen, await met(session, seen=seen, now=now))
+
+
+def _ended_at_intro(seen: Pairing) -> bool:
+    return (
+        seen.mentorship.state == MentorshipState.ENDED_EARLY
+        and seen.mentorship.end_reason == "intro_not_continue"
+    )
+
+
+async def start_feedback(session: AsyncSession, *, mentorship_id: int, user: User) -> Pairing:
+    """Either of the pair may leave a few words after an intro that ended the mentorship."""
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    if not _ended_at_intro(seen):
+        raise Refused("common.stale_button")
+    user.current_mentorship_id = mentorship_id
+    await mentorships.save(session, user)
+    return seen
+
+
 async def save_private_reason(
     session: AsyncSession, *, mentorship_id: int, user: User, reason: str
 ) -> None:
-    """Kept for its author only; the partner is never shown it."""
+    """Kept for its author; the other sees it only if the author shares it (`share_reason`)."""
     seen = await member_view(session, mentorship_id=mentorship_id, user=user)
-    if seen.me.intro_decision != IntroDecision.STOP:
+    if not _ended_at_intro(seen):
         raise Refused("common.stale_button")
-    seen.me.intro_private_reason = reason.strip()[:AREAS_MAX_CHARS]
+    cleaned = reason.strip()
+    if not cleaned:
+        raise Refused("common.text_please", stay=True)
+    seen.me.intro_private_reason = cleaned[:AREAS_MAX_CHARS]
     await mentorships.save(session, seen.me)
+
+
+async def share_reason(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> Pairing:
+    """Send the author's few words to the other, as the author chose."""
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    if not _ended_at_intro(seen) or not seen.me.intro_private_reason or seen.partner is None:
+        raise Refused("common.stale_button")
+    await notify.tell(
+        session,
+        recipient=seen.partner,
+        key=N_("intro.feedback_from_partner"),
+        values={
+            "name": notify.name_of(user),
+            "words": notify.text_of(Membership, seen.me.id, "intro_private_reason"),
+        },
+        dedupe=f"intro:{mentorship_id}:words:{user.id}",
+        now=now,
+        mentorship_id=mentorship_id,
+    )
+    return seen
 
 
 async def agree_confidentiality(

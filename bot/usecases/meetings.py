@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import meetings as rules
+from bot.domain.mentorship import BOOKABLE_STATES, booking_kind
 from bot.domain.when import WhenError, parse_when
 from bot.i18n import N_
 from bot.usecases import Refused, misread, notify
@@ -29,7 +30,7 @@ from storage.models import (
     Visibility,
 )
 
-BOOKABLE = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
+BOOKABLE = BOOKABLE_STATES
 # What a meeting's time sets in motion, cancelled when it moves or is cancelled. An
 # agenda item sent to the mentor stays: it was written, whatever the time.
 PLANNED_KINDS = (
@@ -149,10 +150,17 @@ async def draft(session: AsyncSession, *, mentorship_id: int, user: User, now: d
             return meeting
     contract = await contracts.in_force(session, mentorship_id=mentorship_id)
     assert user.id is not None
+    intro_booked = seen.mentorship.state == MentorshipState.INTRO and any(
+        m.kind == "intro"
+        for m in await store.of_mentorship(
+            session, mentorship_id=mentorship_id, states=store.LIVE_STATES
+        )
+    )
     meeting = await store.add(
         session,
         meeting=Meeting(
             mentorship_id=mentorship_id,
+            kind=booking_kind(seen.mentorship.state, intro_booked=intro_booked),
             starts_at=now,
             duration_minutes=(contract.meeting_minutes if contract else None)
             or rules.DEFAULT_MINUTES,
@@ -424,6 +432,32 @@ async def cancel(
     return found
 
 
+async def cancel_all_ahead(
+    session: AsyncSession, *, seen: Pairing, user: User, now: datetime
+) -> int:
+    """Cancel every live meeting of a pair that has ended (the intro said "not continue"):
+    its reminders stop and a confirmed one's calendar entry is withdrawn for both."""
+    assert seen.mentorship.id is not None
+    adept, mentor = _people(seen, user)
+    ahead = [
+        m
+        for m in await store.of_mentorship(
+            session, mentorship_id=seen.mentorship.id, states=store.LIVE_STATES
+        )
+        if m.starts_at > now
+    ]
+    for meeting in ahead:
+        was_confirmed = meeting.state == "confirmed"
+        await outbox.cancel(session, meeting_id=meeting.id, kinds=PLANNED_KINDS)
+        meeting.state, meeting.awaiting_id = "cancelled", None
+        meeting.ics_sequence += 1
+        meeting.updated_at = now
+        await mentorships.save(session, meeting)
+        if was_confirmed:
+            await _send_invites(session, found=MeetingView(meeting, seen, adept, mentor), now=now)
+    return len(ahead)
+
+
 async def focus(session: AsyncSession, *, meeting_id: int, user: User) -> MeetingView:
     """Make `meeting_id` the one this person's next typed answer is about."""
     found = await view(session, meeting_id=meeting_id, user=user)
@@ -438,12 +472,31 @@ async def focused(session: AsyncSession, *, user: User) -> MeetingView:
     return await view(session, meeting_id=user.focus_meeting_id, user=user)
 
 
-async def start_agenda(session: AsyncSession, *, meeting_id: int, user: User) -> MeetingView:
-    """The adept writes the agenda of a meeting still ahead."""
+@dataclass(frozen=True, slots=True)
+class AgendaStart:
+    """What the agenda already holds before the adept adds today's topics."""
+
+    found: MeetingView
+    follow_up: list[str]
+
+    @property
+    def intro(self) -> bool:
+        return self.found.meeting.kind == "intro"
+
+
+async def start_agenda(session: AsyncSession, *, meeting_id: int, user: User) -> AgendaStart:
+    """The adept writes the agenda of a meeting still ahead; the follow-up of what was
+    agreed last time is on it already, so the adept adds only today's topics."""
     found = await focus(session, meeting_id=meeting_id, user=user)
     if found.pairing.me.role != Role.ADEPT:
         raise Refused("meetings.agenda_adept_only")
-    return found
+    follow_up = await agreed_tasks(
+        session,
+        mentorship_id=found.meeting.mentorship_id,
+        before=found.meeting.starts_at,
+        viewer_id=user.id,
+    )
+    return AgendaStart(found, follow_up)
 
 
 async def save_agenda(
@@ -541,13 +594,111 @@ async def answer_evaluation(
     return evaluation
 
 
-async def agreed_tasks(session: AsyncSession, *, mentorship_id: int, before: datetime) -> list[str]:
-    """What was agreed at the last meeting before `before`: both evaluations' next steps."""
+# -- the joint close-out: sharing it, and the mentor's private reflection ---------------------
+
+REFLECTION_MAX_CHARS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class CloseOut:
+    evaluation: MeetingEvaluation
+    found: MeetingView
+
+    @property
+    def partner(self) -> User:
+        partner = self.found.pairing.partner
+        assert partner is not None
+        return partner
+
+    @property
+    def mentor(self) -> bool:
+        return self.found.pairing.me.role == Role.MENTOR
+
+
+async def _my_closeout(session: AsyncSession, *, user: User, now: datetime) -> CloseOut:
+    """The close-out of the focused meeting, once its questions are answered."""
+    if user.focus_meeting_id is None:
+        raise Refused("common.stale_button")
+    found = await view(session, meeting_id=user.focus_meeting_id, user=user)
+    assert user.id is not None
+    evaluation = await store.evaluation_of(
+        session, meeting_id=user.focus_meeting_id, user_id=user.id
+    )
+    if evaluation is None or evaluation.rating is None:
+        raise Refused("common.stale_button")
+    return CloseOut(evaluation, found)
+
+
+async def share_closeout(
+    session: AsyncSession, *, user: User, share: bool, now: datetime
+) -> CloseOut:
+    """Whether the other sees this close-out; the choice is made once. Shared, it reaches
+    the other now and its next steps join the follow-up on the other's next agenda."""
+    closeout = await _my_closeout(session, user=user, now=now)
+    evaluation = closeout.evaluation
+    if evaluation.shared is not None:
+        raise Refused("meetings.closeout.already_chosen")
+    evaluation.shared = share
+    await mentorships.save(session, evaluation)
+    if share:
+        meeting = closeout.found.meeting
+        await notify.tell(
+            session,
+            recipient=closeout.partner,
+            key=N_("meetings.closeout.partner_shared"),
+            values={
+                "name": notify.name_of(user),
+                "useful": notify.text_of(MeetingEvaluation, evaluation.id, "useful"),
+                "next_steps": notify.text_of(MeetingEvaluation, evaluation.id, "next_steps"),
+            },
+            dedupe=f"closeout:{evaluation.id}:shared",
+            now=now,
+            mentorship_id=meeting.mentorship_id,
+            meeting_id=meeting.id,
+        )
+    return closeout
+
+
+async def save_reflection(
+    session: AsyncSession, *, user: User, text: str, now: datetime
+) -> DiaryEntry:
+    """The mentor's own reflection after a meeting: a private diary entry of the meeting,
+    readable by the mentor only."""
+    closeout = await _my_closeout(session, user=user, now=now)
+    if not closeout.mentor:
+        raise Refused("common.stale_button")
+    cleaned = text.strip()
+    if len(cleaned) < 2:
+        raise Refused("common.text_please", stay=True)
+    if len(cleaned) > REFLECTION_MAX_CHARS:
+        raise Refused(
+            "meetings.too_long", stay=True, limit=REFLECTION_MAX_CHARS, length=len(cleaned)
+        )
+    assert user.id is not None
+    entry = DiaryEntry(
+        author_id=user.id,
+        mentorship_id=closeout.found.meeting.mentorship_id,
+        meeting_id=closeout.found.meeting.id,
+        visibility=Visibility.PRIVATE,
+        text=cleaned,
+        created_at=now,
+    )
+    await mentorships.save(session, entry)
+    return entry
+
+
+async def agreed_tasks(
+    session: AsyncSession, *, mentorship_id: int, before: datetime, viewer_id: int | None
+) -> list[str]:
+    """What was agreed at the last meeting before `before`, as `viewer_id` may see it: their
+    own close-out's next steps and the other's when shared (the next agenda's follow-up)."""
     last = await store.last_held(session, mentorship_id=mentorship_id, now=before, before=before)
     if last is None or last.id is None:
         return []
     return [
-        e.next_steps for e in await store.evaluations(session, meeting_id=last.id) if e.next_steps
+        e.next_steps
+        for e in await store.evaluations(session, meeting_id=last.id)
+        if e.next_steps and (e.user_id == viewer_id or e.shared)
     ]
 
 

@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
-from storage.models import Contract, Goal, GoalRevision, Membership, User
+from storage.models import Contract, Goal, GoalRevision, MeetingEvaluation, Membership, User
 
 Buttons = list[list[tuple[str, str]]]  # rows of (translation key, callback data)
 
@@ -54,7 +54,9 @@ Reference = NameOf | GoalHeadline | TextOf
 # What a notice may quote: the source of every quoted text is named here, so a
 # reviewer sees at once which answers can reach a partner's chat.
 QUOTABLE: dict[str, tuple[type[SQLModel], frozenset[str]]] = {
-    Membership.__tablename__: (Membership, frozenset({"intro_areas"})),
+    # The intro reason and a close-out are quoted only when their author chose to share them.
+    Membership.__tablename__: (Membership, frozenset({"intro_areas", "intro_private_reason"})),
+    MeetingEvaluation.__tablename__: (MeetingEvaluation, frozenset({"useful", "next_steps"})),
     Contract.__tablename__: (Contract, frozenset({"change_request"})),
     GoalRevision.__tablename__: (GoalRevision, frozenset({"mentor_comment"})),
     Goal.__tablename__: (Goal, frozenset({"closed_reason"})),
