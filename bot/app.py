@@ -232,6 +232,13 @@ def build_application(
         name=planning.CLOSING,
         job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
     )
+    application.job_queue.run_repeating(
+        planning.job(planning.CHEMISTRY),
+        interval=3600,
+        first=first + 2400,
+        name=planning.CHEMISTRY,
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+    )
     # The purge can wait an hour, never run twice at once, and works in short batches.
     application.job_queue.run_repeating(
         planning.job(planning.RETENTION),

@@ -12,6 +12,7 @@ MENU: tuple[tuple[str, str], ...] = (
     ("new", N_("cmd.new")),
     ("areas", N_("cmd.areas")),
     ("decide", N_("cmd.decide")),
+    ("roles", N_("cmd.roles")),
     ("confidentiality", N_("cmd.confidentiality")),
     ("contract", N_("cmd.contract")),
     ("goal", N_("cmd.goal")),

@@ -2,8 +2,9 @@
 
 A planner looks at the database as of `now` and plans what has fallen due by then:
 it opens the month's check-ins, queues booking nudges, sends the closing prompt and
-closes, reminds about and purges old texts. It returns how much it changed, so the
-caller knows whether the dispatcher has something new to send.
+closes, reminds about and purges old texts, and asks about the chemistry. It returns
+how much it changed, so the caller knows whether the dispatcher has something new to
+send.
 
 What every planner keeps to:
 - it reads the time from `now` only, never from a clock of its own, and works only
@@ -34,6 +35,7 @@ from bot.settings import Settings
 from bot.usecases.checkins import plan_checkins
 from bot.usecases.closing import plan_closing
 from bot.usecases.meetings import plan_nudges
+from bot.usecases.signals import plan_chemistry
 from conversations.privacy import run_retention
 from storage.db import Database
 
@@ -47,6 +49,7 @@ CHECKINS = "monthly-checkins"
 NUDGES = "booking-nudges"
 CLOSING = "closing"
 RETENTION = "retention"
+CHEMISTRY = "chemistry-checks"
 
 
 async def _checkins(db: Database, now: datetime) -> int:
@@ -57,6 +60,11 @@ async def _checkins(db: Database, now: datetime) -> int:
 async def _nudges(db: Database, now: datetime) -> int:
     async with db.session() as session:
         return await plan_nudges(session, now=now)
+
+
+async def _chemistry(db: Database, now: datetime) -> int:
+    async with db.session() as session:
+        return await plan_chemistry(session, now=now)
 
 
 def planners(settings: Settings) -> dict[str, Planner]:
@@ -72,7 +80,13 @@ def planners(settings: Settings) -> dict[str, Planner]:
             log.info("retention: texts of %d closed mentorship(s) erased", purged)
         return reminded + purged
 
-    return {CHECKINS: _checkins, NUDGES: _nudges, CLOSING: closing, RETENTION: retention}
+    return {
+        CHECKINS: _checkins,
+        NUDGES: _nudges,
+        CLOSING: closing,
+        RETENTION: retention,
+        CHEMISTRY: _chemistry,
+    }
 
 
 async def run_all(db: Database, settings: Settings, now: datetime) -> int:
@@ -88,7 +102,7 @@ def job(name: str) -> JobCallback:
 
     The planner is looked up when the job runs, from the application's own settings.
     """
-    if name not in (CHECKINS, NUDGES, CLOSING, RETENTION):
+    if name not in (CHECKINS, NUDGES, CLOSING, RETENTION, CHEMISTRY):
         raise ValueError(f"no planner called {name!r}")
 
     async def run(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     default_language: Language = Field(default="sv", alias="DEFAULT_LANGUAGE")
     timezone: str = Field(default="Europe/Stockholm", alias="TIMEZONE")
     coordinator_contact: str = Field(default="", alias="COORDINATOR_CONTACT")
+    # The programme's code of conduct: a link to it, or its text; unset, the bot shows its own.
+    code_of_conduct_url: str = Field(default="", alias="CODE_OF_CONDUCT_URL")
+    code_of_conduct_text: str = Field(default="", max_length=3000, alias="CODE_OF_CONDUCT_TEXT")
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="ADMIN_IDS")
     invite_ttl_days: int = Field(default=14, ge=1, le=365, alias="INVITE_TTL_DAYS")
     quiet_hours_start: time = Field(default=time(21, 0), alias="QUIET_HOURS_START")

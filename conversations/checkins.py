@@ -24,13 +24,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import scheduler
+from bot import scheduler, services
 from bot.domain import checkins as rules
+from bot.domain import signals
 from bot.domain.checkins import CheckInRefused, Sharing
 from bot.i18n import N_, t
 from bot.usecases import checkins as usecase
 from bot.usecases.pairing import display_name
 from conversations.common import Context, raw_keyboard
+from conversations.help import support_text
 from conversations.step import END, Callback, State, Step, step
 from storage.models import Role
 
@@ -159,7 +161,14 @@ async def chose_sharing(s: Step) -> State:
     found = await s.do(
         usecase.share, user=s.person, checkin_id=int(checkin_id), choice=choice, now=s.now
     )
-    return await s.reply(DONE_TEXTS[Sharing(choice)], next=END, name=display_name(found.partner))
+    name = display_name(found.partner)
+    done = await s.reply(DONE_TEXTS[Sharing(choice)], next=END, name=name)
+    if signals.is_low(found.checkin.rating):
+        # Only for the author, whatever they shared: a hard month deserves a kind word.
+        contact = services.of(s.context).settings.coordinator_contact
+        text = s.t(N_("signals.low_rating"), name=name) + "\n\n" + support_text(s.language, contact)
+        await s.say(text)
+    return done
 
 
 @step(FLOW)

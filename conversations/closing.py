@@ -422,7 +422,8 @@ def conversation() -> ConversationHandler[Context]:
         BETTER: [MessageHandler(text, answer("could_be_better"))],
         RATING: [
             CallbackQueryHandler(answer("rating"), pattern=r"^cl:r:[1-5]$"),
-            MessageHandler(text, use_buttons),
+            # A typed digit is as good as the button; anything else is refused kindly.
+            MessageHandler(text, answer("rating")),
         ],
         TOUCH: [
             CallbackQueryHandler(answer("stay_in_touch"), pattern=r"^cl:t:(yes|no)$"),

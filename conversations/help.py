@@ -1,12 +1,15 @@
-"""/help: what the bot does and where to turn, always with the coordinator and 112."""
+"""/help: what the bot does and where to turn, always with the coordinator and 112;
+/roles: what the mentor and the adept each are, do and give (also the `roles` button
+under the intro guide); the code of conduct as the programme configures it."""
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import services
 from bot.commands import menu
 from bot.i18n import N_, escape, t
+from bot.settings import Settings
 from conversations.common import Context
 from conversations.step import State, Step, step
 
@@ -17,6 +20,19 @@ def support_text(language: str, coordinator_contact: str) -> str:
     else:
         coordinator = t(language, "help.coordinator_unset")
     return "\n\n".join([coordinator, t(language, "help.emergency")])
+
+
+def conduct_text(language: str, settings: Settings) -> str:
+    """The code of conduct: the programme's own text or link if set, else ours."""
+    title = t(language, "conduct.title")
+    body: str
+    if settings.code_of_conduct_text.strip():
+        body = escape(settings.code_of_conduct_text.strip())
+    else:
+        body = t(language, "conduct.default")
+    if settings.code_of_conduct_url.strip():
+        body += "\n\n" + t(language, "conduct.link", url=settings.code_of_conduct_url.strip())
+    return f"{title}\n{body}"
 
 
 def command_list(language: str) -> str:
@@ -40,5 +56,17 @@ async def show_help(s: Step) -> State:
     return None
 
 
-def handlers() -> list[CommandHandler[Context, None]]:
-    return [CommandHandler("help", show_help, filters=filters.ChatType.PRIVATE)]
+@step()
+async def show_roles(s: Step) -> State:
+    """/roles or the guide's button: both roles, so each sees what to expect of the other."""
+    await s.say(s.t(N_("roles.text")))
+    return None
+
+
+def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("help", show_help, filters=private),
+        CommandHandler("roles", show_roles, filters=private),
+        CallbackQueryHandler(show_roles, pattern=r"^roles$"),
+    ]

@@ -405,7 +405,8 @@ def conversation() -> ConversationHandler[Context]:
         NEXT_STEPS: [MessageHandler(text, next_steps)],
         RATING: [
             CallbackQueryHandler(rated, pattern=r"^m:rate:[1-5]$"),
-            MessageHandler(text, use_buttons),
+            # A typed digit is as good as the button; anything else is refused kindly.
+            MessageHandler(text, rated),
         ],
         SHARE: [
             CallbackQueryHandler(chose_sharing, pattern=r"^m:sh:(yes|no)$"),

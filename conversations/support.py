@@ -1,5 +1,10 @@
 """/support always answers; a problem can be reported to the coordinators after the
-person confirms; /stats gives the coordinators counts, never content."""
+person confirms; /stats gives the coordinators counts, never content.
+
+Also here, as they all lead to the same help: "I'm worried about the other person"
+(`sup:worry`), the code of conduct (`sup:coc`), and the private signals the bot sends
+on its own (the chemistry check, `sup:chem:<mentorship>:<good|unsure|end>`, and the
+word about a meeting changed inside the agreed notice)."""
 
 from __future__ import annotations
 
@@ -17,12 +22,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import services
+from bot import scheduler, services
 from bot.i18n import N_, t
-from bot.usecases import pairing
+from bot.usecases import pairing, signals
 from bot.usecases import support as usecase
 from conversations.common import Context, answer_button, keyboard
-from conversations.help import support_text
+from conversations.help import conduct_text, support_text
 from conversations.step import END, State, Step, step
 from storage.models import SupportReport
 
@@ -54,13 +59,107 @@ async def support(s: Step) -> State:
     text = "\n\n".join(
         [s.t(N_("support.intro")), support_text(s.language, settings.coordinator_contact)]
     )
-    markup = (
-        keyboard(s.language, [[(N_("support.button.report"), "sup:rep")]])
-        if settings.admin_ids
-        else None
-    )
-    await s.say(text, markup)
+    rows = [
+        [(N_("support.button.worried"), "sup:worry")],
+        [(N_("conduct.button"), "sup:coc")],
+    ]
+    if settings.admin_ids:
+        rows.append([(N_("support.button.report"), "sup:rep")])
+    await s.say(text, keyboard(s.language, rows))
     return None
+
+
+@step()
+async def worried(s: Step) -> State:
+    """Worry about the other person: the coordinator first, and the numbers for when it
+    cannot wait. Nothing is recorded and nobody is told."""
+    settings = services.of(s.context).settings
+    text = "\n\n".join(
+        [s.t(N_("support.worried")), support_text(s.language, settings.coordinator_contact)]
+    )
+    await s.say(text)
+    return None
+
+
+@step()
+async def conduct(s: Step) -> State:
+    await s.say(conduct_text(s.language, services.of(s.context).settings))
+    return None
+
+
+# -- signals the bot sends on its own ---------------------------------------------------------
+
+CHEMISTRY_REPLIES = {
+    "good": N_("signals.chemistry.good"),
+    "unsure": N_("signals.chemistry.unsure"),
+    "end": N_("signals.chemistry.end"),
+}
+CHEMISTRY_BUTTONS = (
+    ("good", N_("signals.chemistry.button.good")),
+    ("unsure", N_("signals.chemistry.button.unsure")),
+    ("end", N_("signals.chemistry.button.end")),
+)
+
+
+async def render_chemistry(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    mentorship_id = int(ctx.notification.payload["mentorship_id"])
+    seen = await signals.chemistry_wanted(
+        ctx.session, mentorship_id=mentorship_id, user=ctx.recipient
+    )
+    if seen is None or seen.partner is None:
+        return None
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(language, "signals.chemistry.ask", name=pairing.display_name(seen.partner)),
+        buttons=[
+            [(t(language, label), f"sup:chem:{mentorship_id}:{answer}")]
+            for answer, label in CHEMISTRY_BUTTONS
+        ],
+    )
+
+
+@step()
+async def chemistry_answered(s: Step) -> State:
+    _, _, mentorship_id, answer = s.parts(4)
+    seen = await s.do(
+        signals.chemistry_answer, mentorship_id=int(mentorship_id), user=s.person, answer=answer
+    )
+    assert seen.partner is not None
+    query = s.update.callback_query
+    assert query is not None
+    await answer_button(s.update)
+    await query.edit_message_reply_markup(None)
+    name = pairing.display_name(seen.partner)
+    text = s.t(CHEMISTRY_REPLIES[answer], name=name)
+    if answer != "good":
+        contact = services.of(s.context).settings.coordinator_contact
+        text += "\n\n" + support_text(s.language, contact)
+    await s.say(text)
+    return None
+
+
+async def render_short_notice(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    """The gentle word to whoever called a meeting off later than agreed; nothing if the
+    meeting is not theirs any more."""
+    seen = await signals.short_notice_view(
+        ctx.session, meeting_id=int(ctx.notification.payload["meeting_id"]), user=ctx.recipient
+    )
+    notice = str(ctx.notification.payload.get("notice") or "")
+    if seen is None or seen.partner is None or notice not in signals.NOTICE_NAMES:
+        return None
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(
+            language,
+            "signals.short_notice",
+            name=pairing.display_name(seen.partner),
+            notice=t(language, signals.NOTICE_NAMES[notice]),
+        )
+    )
+
+
+scheduler.register(signals.CHEMISTRY_KIND, render_chemistry)
+scheduler.register(signals.SHORT_NOTICE_KIND, render_short_notice)
 
 
 @step(FLOW)
@@ -185,4 +284,7 @@ def handlers() -> list[BaseHandler[Update, Context, Any]]:
         CommandHandler("stats", stats, filters=private),
         CallbackQueryHandler(send_report, pattern=r"^sup:send:\d+$"),
         CallbackQueryHandler(drop_report, pattern=r"^sup:drop:\d+$"),
+        CallbackQueryHandler(worried, pattern=r"^sup:worry$"),
+        CallbackQueryHandler(conduct, pattern=r"^sup:coc$"),
+        CallbackQueryHandler(chemistry_answered, pattern=r"^sup:chem:\d{1,18}:(good|unsure|end)$"),
     ]

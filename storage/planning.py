@@ -358,3 +358,55 @@ async def hold_if_in(session: AsyncSession, *, mentorship_id: int, state: str) -
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == 1
+
+
+# -- signals ----------------------------------------------------------------------------------
+
+
+async def feedback_cadences(
+    session: AsyncSession, *, mentorship_ids: Sequence[int]
+) -> dict[int, str | None]:
+    """The feedback rhythm of each pair's contract in force (the newest both accepted)."""
+    rows = await session.exec(
+        select(Contract.mentorship_id, Contract.version, Contract.feedback_cadence)
+        .where(
+            col(Contract.mentorship_id).in_(mentorship_ids),
+            col(Contract.adept_accepted_at).is_not(None),
+            col(Contract.mentor_accepted_at).is_not(None),
+        )
+        .order_by(col(Contract.mentorship_id), col(Contract.version))
+    )
+    # Ordered by version, so the newest accepted one is the last written.
+    return {m: cadence for m, _version, cadence in rows.all()}
+
+
+async def nth_held(
+    session: AsyncSession, *, mentorship_ids: Sequence[int], n: int, now: datetime
+) -> dict[int, Held]:
+    """Each pair's `n`-th confirmed meeting that has started, for the pairs that have one."""
+    ranked = (
+        _select(
+            col(Meeting.mentorship_id).label("mentorship_id"),
+            col(Meeting.id).label("meeting_id"),
+            col(Meeting.starts_at).label("starts_at"),
+            col(Meeting.duration_minutes).label("minutes"),
+            func.row_number()
+            .over(
+                partition_by=col(Meeting.mentorship_id),
+                order_by=(col(Meeting.starts_at), col(Meeting.id)),
+            )
+            .label("number"),
+        )
+        .where(
+            col(Meeting.mentorship_id).in_(mentorship_ids),
+            col(Meeting.state) == "confirmed",
+            col(Meeting.starts_at) < now,
+        )
+        .subquery()
+    )
+    rows = await session.exec(
+        select(
+            ranked.c.mentorship_id, ranked.c.meeting_id, ranked.c.starts_at, ranked.c.minutes
+        ).where(ranked.c.number == n)
+    )
+    return {m: Held(i, starts_at, minutes) for m, i, starts_at, minutes in rows.all()}

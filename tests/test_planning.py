@@ -29,6 +29,7 @@ async def test_every_planner_runs_as_an_hourly_job_of_the_bot(bot_app: AnyApplic
         planning.NUDGES,
         planning.CLOSING,
         planning.RETENTION,
+        planning.CHEMISTRY,
     ]
 
 

@@ -27,6 +27,9 @@ REMINDER_AFTER = timedelta(days=3)
 MAX_CHARS = 10_000
 # A note left out on purpose, told apart from a question not reached yet (None).
 NO_NOTE = ""
+# Months between check-ins by the contract's feedback cadence. "After every meeting" is
+# the meetings' own evaluation; the check-in, the wider look back, then stays monthly.
+MONTHS_BETWEEN = {"meeting": 1, "1m": 1, "2m": 2}
 
 
 class Sharing(StrEnum):
@@ -52,6 +55,11 @@ def anniversary(started_at: datetime, period: int, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
 
 
+def months_between(feedback_cadence: str | None) -> int:
+    """How many months apart the check-ins come, as the contract's feedback cadence says."""
+    return MONTHS_BETWEEN.get(feedback_cadence or "", 1)
+
+
 def period_due(started_at: datetime, now: datetime, zone: ZoneInfo) -> int | None:
     """The latest period whose anniversary has come by `now` (1 = a month after the start),
     or None within the first month."""
@@ -61,6 +69,11 @@ def period_due(started_at: datetime, now: datetime, zone: ZoneInfo) -> int | Non
     while period > 0 and anniversary(started_at, period, zone) > now:
         period -= 1
     return period if period > 0 else None
+
+
+def at_cadence(period: int, every: int) -> int:
+    """The latest period at or before `period` on a rhythm of `every` months (0: none yet)."""
+    return period - period % every
 
 
 def reminder_at(prompted_at: datetime) -> datetime:

@@ -4,6 +4,7 @@ Two families, as in the handbook's part on conversation technique: open,
 exploring questions that help the adept reflect, and challenging questions for
 when the adept is stuck in a negative view (facts or beliefs, causes,
 consequences and the worst case, expectations, likelihood, a positive picture).
+Every question is open in both languages: none can be answered with a yes or a no.
 
 The texts are deliberately not in the gettext catalogs: they are content, not
 interface, and are chosen and recorded by their stable ids (`open.career.1`).
@@ -19,7 +20,9 @@ OPEN = "open"
 CHALLENGE = "challenge"
 FAMILIES = (OPEN, CHALLENGE)
 
-# "general" holds the all-purpose follow-ups used when an agenda names no theme.
+# "general" holds the all-purpose questions used when an agenda names no theme; "intro",
+# "closing" and "relationship" are for the intro meeting, the closing and the
+# mentorship itself.
 THEMES = (
     "leadership",
     "career",
@@ -33,7 +36,22 @@ THEMES = (
     "balance",
     "change",
     "feedback",
+    "intro",
+    "closing",
+    "relationship",
     "general",
+)
+# Follow-ups that only make sense in the middle of a conversation ("what happened
+# next?"): never offered for preparing a meeting with nothing on its agenda.
+FOLLOW_UPS = frozenset(
+    {
+        "open.general.1",
+        "open.general.2",
+        "open.general.3",
+        "open.general.4",
+        "open.general.5",
+        "open.general.6",
+    }
 )
 
 
@@ -44,6 +62,10 @@ class Question:
     themes: frozenset[str]
     sv: str
     en: str
+
+    @property
+    def followup(self) -> bool:
+        return self.id in FOLLOW_UPS
 
     def text(self, language: str) -> str:
         return self.sv if language == "sv" else self.en
@@ -396,12 +418,6 @@ BANK: tuple[Question, ...] = (
         "What evidence do you have that they see you that way?",
     ),
     _q(
-        "challenge.career.1",
-        "career conflict change",
-        "Är det verkligen orsaken, eller kan något annat också spela in?",
-        "Is that really the cause, or could something else be playing a part too?",
-    ),
-    _q(
         "challenge.stress.1",
         "stress leadership",
         "Vilken del av problemet hänger på dig, och vilken del på omständigheterna?",
@@ -418,12 +434,6 @@ BANK: tuple[Question, ...] = (
         "change confidence",
         "Hur skulle du ta dig igenom det om det sämsta utfallet blev verklighet?",
         "How would you get through it if the worst outcome came true?",
-    ),
-    _q(
-        "challenge.goals.1",
-        "goals career",
-        "Är dina förväntningar rimliga utifrån var du står i dag?",
-        "Are your expectations reasonable given where you stand today?",
     ),
     _q(
         "challenge.leadership.1",
@@ -470,12 +480,6 @@ BANK: tuple[Question, ...] = (
         "What would you tell a colleague who described exactly the same situation?",
     ),
     _q(
-        "challenge.communication.1",
-        "communication conflict feedback",
-        "Finns det ett annat sätt att förstå det som sades?",
-        "Is there another way to understand what was said?",
-    ),
-    _q(
         "challenge.goals.3",
         "goals balance",
         "Vad blir annorlunda i ditt liv när du har kommit dit du vill?",
@@ -498,6 +502,350 @@ BANK: tuple[Question, ...] = (
         "stress career",
         "Vad står faktiskt på spel här, och vad är oron som talar?",
         "What is actually at stake here, and what is the worry talking?",
+    ),
+    # -- the intro meeting, the closing, the mentorship itself, and more of each theme ------
+    _q(
+        "open.intro.1",
+        "intro relationship",
+        "Vad fick dig att vilja ha en mentor just nu?",
+        "What made you want a mentor right now?",
+    ),
+    _q(
+        "open.intro.2",
+        "intro goals",
+        "Vad skulle göra det här mentorskapet värt tiden för dig om ett år?",
+        "What would make this mentorship worth your time a year from now?",
+    ),
+    _q(
+        "open.intro.3",
+        "intro balance",
+        "Vilka delar av ditt liv utanför jobbet vill du berätta om, så att jag förstår dig bättre?",
+        "Which parts of your life outside work would you like to tell me about, so that I "
+        "understand you better?",
+    ),
+    _q(
+        "open.intro.4",
+        "intro relationship",
+        "Hur vill du att vi ska arbeta tillsammans – vad passar dig bäst?",
+        "How would you like us to work together – what suits you best?",
+    ),
+    _q(
+        "open.intro.5",
+        "intro goals",
+        "Vilka områden vill du helst ha hjälp med, och varför just de?",
+        "Which areas would you most like help with, and why those?",
+    ),
+    _q(
+        "open.intro.6",
+        "intro relationship confidence",
+        "Vad behöver du från mig för att kunna vara öppen här?",
+        "What do you need from me to feel free to be open here?",
+    ),
+    _q(
+        "open.intro.7",
+        "intro career",
+        "Hur har din väg sett ut hittills, och vilka vägval minns du bäst?",
+        "What has your path looked like so far, and which turning points do you remember best?",
+    ),
+    _q(
+        "open.intro.8",
+        "intro relationship",
+        "Vilka förväntningar har du på mig som mentor, och vilka har du på dig själv?",
+        "What do you expect of me as a mentor, and what do you expect of yourself?",
+    ),
+    _q(
+        "open.closing.1",
+        "closing",
+        "När du ser tillbaka på vårt första möte – vad har förändrats sedan dess?",
+        "Looking back at our first meeting, what has changed since then?",
+    ),
+    _q(
+        "open.closing.2",
+        "closing goals",
+        "Vilket av dina mål har betytt mest för dig, och hur gick det med det?",
+        "Which of your goals has meant most to you, and how did it go?",
+    ),
+    _q(
+        "open.closing.3",
+        "closing learning",
+        "Vad tar du med dig från mentorskapet som du vill fortsätta öva på?",
+        "What are you taking from the mentorship that you want to keep practising?",
+    ),
+    _q(
+        "open.closing.4",
+        "closing relationship feedback",
+        "Vad i vårt sätt att arbeta tillsammans hjälpte dig mest?",
+        "What in the way we worked together helped you most?",
+    ),
+    _q(
+        "open.closing.5",
+        "closing feedback",
+        "Vad kunde jag ha gjort annorlunda som mentor?",
+        "What could I have done differently as your mentor?",
+    ),
+    _q(
+        "open.closing.6",
+        "closing goals career",
+        "Vart vill du gå härnäst, och vem kan stötta dig där?",
+        "Where do you want to go next, and who can support you there?",
+    ),
+    _q(
+        "open.closing.7",
+        "closing confidence",
+        "Vilken styrka hos dig själv har du upptäckt under den här tiden?",
+        "Which strength of your own have you discovered during this time?",
+    ),
+    _q(
+        "open.closing.8",
+        "closing networking",
+        "Hur vill du att vi håller kontakten, om vi båda vill det?",
+        "How would you like us to keep in touch, if we both want to?",
+    ),
+    _q(
+        "open.relationship.1",
+        "relationship feedback",
+        "Hur upplever du våra möten just nu – vad fungerar och vad skaver?",
+        "How do our meetings feel to you right now – what works and what chafes?",
+    ),
+    _q(
+        "open.relationship.2",
+        "relationship",
+        "Vad skulle göra våra samtal ännu mer användbara för dig?",
+        "What would make our conversations even more useful to you?",
+    ),
+    _q(
+        "open.relationship.3",
+        "relationship communication",
+        "När kände du dig senast riktigt lyssnad på här, och vad gjorde skillnaden?",
+        "When did you last feel really listened to here, and what made the difference?",
+    ),
+    _q(
+        "open.relationship.4",
+        "relationship communication",
+        "Vad har du låtit bli att säga till mig, och vad skulle hjälpa dig att säga det?",
+        "What have you held back from saying to me, and what would help you say it?",
+    ),
+    _q(
+        "open.relationship.5",
+        "relationship goals",
+        "Hur väl håller vi oss till det vi kom överens om i kontraktet?",
+        "How well are we keeping to what we agreed in our contract?",
+    ),
+    _q(
+        "open.relationship.6",
+        "relationship",
+        "Hur vill du att jag utmanar dig – mer, mindre eller på ett annat sätt?",
+        "How would you like me to challenge you – more, less or in another way?",
+    ),
+    _q(
+        "open.relationship.7",
+        "relationship balance",
+        "Hur passar tempot och tiderna för våra möten in i ditt liv just nu?",
+        "How do the pace and timing of our meetings fit your life right now?",
+    ),
+    _q(
+        "open.relationship.8",
+        "relationship feedback",
+        "Vilken återkoppling till mig har du burit på ett tag?",
+        "What feedback for me have you been carrying for a while?",
+    ),
+    _q(
+        "open.general.8",
+        "general",
+        "Vad har hänt sedan vi sågs sist som du vill berätta om?",
+        "What has happened since we last met that you would like to tell me about?",
+    ),
+    _q(
+        "open.general.9",
+        "general",
+        "Vad tar mest av dina tankar just nu?",
+        "What is taking up most of your thoughts right now?",
+    ),
+    _q(
+        "open.general.10",
+        "general",
+        "Vad skulle göra dagens möte riktigt bra för dig?",
+        "What would make today's meeting really good for you?",
+    ),
+    _q(
+        "open.general.11",
+        "general goals",
+        "Vad har du gjort av det vi kom överens om senast, och hur gick det?",
+        "What have you done with what we agreed last time, and how did it go?",
+    ),
+    _q(
+        "open.general.12",
+        "general",
+        "Vilken fråga önskar du att jag ställde till dig i dag?",
+        "Which question do you wish I would ask you today?",
+    ),
+    _q(
+        "open.networking.4",
+        "networking career",
+        "Vilka personer skulle du vilja lära känna det kommande året, och varför?",
+        "Which people would you like to get to know in the coming year, and why?",
+    ),
+    _q(
+        "open.networking.5",
+        "networking confidence",
+        "Hur brukar du ta första kontakten med någon du inte känner?",
+        "How do you usually make first contact with someone you don't know?",
+    ),
+    _q(
+        "open.networking.6",
+        "networking",
+        "Vad kan du ge tillbaka till ditt nätverk?",
+        "What can you give back to your network?",
+    ),
+    _q(
+        "open.learning.5",
+        "learning goals",
+        "Vad vill du kunna om ett år som du inte kan i dag?",
+        "What do you want to be able to do in a year that you cannot do today?",
+    ),
+    _q(
+        "open.learning.6",
+        "learning",
+        "Hur lär du dig bäst – genom att läsa, göra eller prata med andra?",
+        "How do you learn best – by reading, by doing or by talking with others?",
+    ),
+    _q(
+        "open.learning.7",
+        "learning feedback",
+        "Vilket misstag har lärt dig mest, och vad lärde det dig?",
+        "Which mistake has taught you most, and what did it teach you?",
+    ),
+    _q(
+        "open.leadership.6",
+        "leadership feedback",
+        "Hur skulle ditt team beskriva dig när du inte hör på?",
+        "How would your team describe you when you are out of earshot?",
+    ),
+    _q(
+        "open.leadership.7",
+        "leadership stress",
+        "Vad lämnar du ifrån dig till andra, och vad håller du kvar själv?",
+        "What do you hand over to others, and what do you keep for yourself?",
+    ),
+    _q(
+        "open.balance.4",
+        "balance stress",
+        "Vad ger dig energi utanför jobbet, och hur mycket plats får det?",
+        "What gives you energy outside work, and how much room does it get?",
+    ),
+    _q(
+        "open.balance.5",
+        "balance goals",
+        "Hur skulle en bra vecka se ut för dig, från måndag till söndag?",
+        "What would a good week look like for you, from Monday to Sunday?",
+    ),
+    _q(
+        "open.conflict.5",
+        "conflict communication",
+        "Vad tror du att den andra personen vill uppnå?",
+        "What do you think the other person wants to achieve?",
+    ),
+    _q(
+        "open.conflict.6",
+        "conflict",
+        "Vilken del av konflikten kan du själv påverka?",
+        "Which part of the conflict can you influence yourself?",
+    ),
+    _q(
+        "open.communication.5",
+        "communication confidence",
+        "Hur förbereder du dig inför ett svårt samtal?",
+        "How do you prepare for a difficult conversation?",
+    ),
+    _q(
+        "open.communication.6",
+        "communication",
+        "Vad vill du att de som lyssnar ska minnas efteråt?",
+        "What do you want your listeners to remember afterwards?",
+    ),
+    _q(
+        "open.feedback.5",
+        "feedback confidence",
+        "Hur tar du emot beröm, och vad gör du med det?",
+        "How do you take praise, and what do you do with it?",
+    ),
+    _q(
+        "open.feedback.6",
+        "feedback leadership",
+        "Hur ger du återkoppling som den andra faktiskt kan använda?",
+        "How do you give feedback that the other person can actually use?",
+    ),
+    _q(
+        "open.change.4",
+        "change confidence",
+        "Vad i förändringen har du själv valt, och vad har bara hänt dig?",
+        "What in the change have you chosen yourself, and what has simply happened to you?",
+    ),
+    _q(
+        "open.change.5",
+        "change goals",
+        "Vilka nya möjligheter kan förändringen öppna för dig?",
+        "Which new openings could the change create for you?",
+    ),
+    _q(
+        "challenge.intro.1",
+        "intro goals",
+        "Om vi sitter här om ett halvår och inget har förändrats – vad tror du har stått i vägen?",
+        "If we sit here in six months and nothing has changed, what do you think got in the way?",
+    ),
+    _q(
+        "challenge.closing.1",
+        "closing goals",
+        "Vad säger det du inte nådde om vad du egentligen vill?",
+        "What does the part you did not reach say about what you really want?",
+    ),
+    _q(
+        "challenge.relationship.1",
+        "relationship",
+        "Om du fick börja om med en annan mentor i morgon – vad skulle du vilja ha mer av?",
+        "If you could start over tomorrow with another mentor, what would you want more of?",
+    ),
+    _q(
+        "challenge.relationship.2",
+        "relationship conflict",
+        "Vad är det värsta som kan hända om du säger precis vad du tycker om våra möten?",
+        "What is the worst that could happen if you said exactly what you think of our meetings?",
+    ),
+    _q(
+        "challenge.career.2",
+        "career confidence",
+        "Vilka andra orsaker kan det finnas, utöver den du ser först?",
+        "What other causes might there be, besides the one you see first?",
+    ),
+    _q(
+        "challenge.goals.4",
+        "goals",
+        "Hur rimliga är dina förväntningar, utifrån var du står i dag?",
+        "How reasonable are your expectations, given where you stand today?",
+    ),
+    _q(
+        "challenge.communication.2",
+        "communication conflict feedback",
+        "På vilka andra sätt går det att förstå det som sades?",
+        "In what other ways could what was said be understood?",
+    ),
+    _q(
+        "challenge.conflict.2",
+        "conflict",
+        "Vad vet du säkert om den andras avsikter, och vad gissar du?",
+        "What do you know for sure about the other person's intentions, and what are you guessing?",
+    ),
+    _q(
+        "challenge.learning.2",
+        "learning confidence",
+        "Vad säger du till dig själv när något nytt går trögt, och hur sant är det?",
+        "What do you tell yourself when something new goes slowly, and how true is it?",
+    ),
+    _q(
+        "challenge.networking.2",
+        "networking confidence",
+        "Vad tror du att andra tänker när du hör av dig, och vad grundar du det på?",
+        "What do you think others think when you get in touch, and what do you base that on?",
     ),
 )
 

@@ -1,8 +1,10 @@
 """Choosing questions from the bank that fit what the adept wants to talk about.
 
-Pure functions: the agenda text in, questions out. Matching is by word stems
-per theme in both languages (agendas often mix Swedish with English work
+Pure functions: the agenda text in, questions out. Matching is by word stems and
+phrases per theme in both languages (agendas often mix Swedish with English work
 words), and Swedish stems match inside compounds, so "lönesamtal" is career.
+An agenda that names nothing gets questions that open a conversation, never the
+follow-ups that only make sense in the middle of one.
 """
 
 from __future__ import annotations
@@ -14,55 +16,91 @@ from collections.abc import Collection, Sequence
 from bot.domain.question_bank import BANK, CHALLENGE, OPEN, THEMES, Question
 
 LANGUAGES = ("sv", "en")
+# Meetings with a question set of their own.
+OCCASIONS = ("intro", "closing")
 
-# Stems that start a word (\b) or may sit inside a Swedish compound (no \b).
+# Words and phrases per theme. A stem with a leading \b starts a word; one without may
+# sit inside a Swedish compound ("karriärmålet"). Generic verbs ("prata", "talk", "jobb",
+# "change") tag almost any agenda, so they count only inside a phrase that names a theme.
 _THEME_WORDS: dict[str, str] = {
-    "leadership": r"chef|ledar|ledning|\bleda\b|\bleder\b|team|medarbetar|delegera"
-    r"|\blead|\bmanag|\bboss|\bdelegat|direct report",
-    "career": r"karriär|lön|befordr|jobbyte|\bjobb|anställning|\broll\b|\brollen\b"
-    r"|intervju|\bcv\b|career|salary|\bpay\b|\braise\b|promot|\bjob|interview|\brole\b"
-    r"|\bposition|resume",
-    "communication": r"kommunic|\bsamtal|prata|presentera|presentation|lyssna|\bmejl|\btala\b"
-    r"|communicat|\bpresent|\btalk|listen|\bspeak|\bemail|\bpitch",
-    "conflict": r"konflikt|bråk|osams|oenig|irriter|\bgnabb|conflict|disagree|\bargu"
-    r"|tension|\bclash|dispute|friction|difficult colleague",
-    "stress": r"stress|belastning|\bhinn|deadline|trött|utbränd|utmatt|sjukskriv|tidsbrist"
-    r"|tidspress|\bpress(ad|at|en)?\b|workload|overwhelm|\bbusy|burn.?out|\btired"
-    r"|exhaust|too much|pressure|overtime|övertid",
+    "leadership": r"chef|ledar|ledning|\bled(a|er)\b|\bteam(et|en|s)?\b|delegera"
+    r"|medarbetar(?!samtal)|\blead(er|ers|ership|ing)?\b|\bmanag(er|ers|ement)\b"
+    r"|\bmanaging (a|my|the|people)"
+    r"|\bboss\b|\bdelegat|direct reports?",
+    "career": r"karriär|lön\b|lönen\b|löne|befordr|jobbyte|byta jobb|nytt jobb|nya jobbet"
+    r"|söka jobb|jobbsök|jobbansökan|anställning|\broll(en)?\b|intervju|\bcv\b|\bcareer"
+    r"|salary|\bpay rise|\braise\b|promot(ion|ed)\b|new job|job (interview|offer|search|hunt)"
+    r"|\binterview|\bposition\b|\bresume\b|\brole\b",
+    "communication": r"kommunic|presentation|presentera|\blyssna|\bmejl|tala inför|inför publik"
+    r"|föredrag|svåra samtal|svårt samtal|communicat|\bpresent(ing)? (to|at|for)"
+    r"|public speaking|\blisten(ing)?\b|\be-?mails?\b|\bpitch|difficult conversation"
+    r"|speak(ing)? up|säga ifrån",
+    "conflict": r"konflikt|bråk|osams|oenig|irriter|\bgnabb|\bgräl|conflict|disagree"
+    r"|\bargu(e|ing|ment)|tension|\bclash|dispute|friction|difficult colleague|svår kollega",
+    "stress": r"stress|belastning|\bhinner inte|hinna med|\bhann inte|deadline|\btrött"
+    r"|utbränd|utmatt|sjukskriv|tidsbrist|tidspress|\bpress(ad|at|en)\b|workload|overwhelm"
+    r"|\bbusy\b|burn.?out|burnt out|\btired\b|exhaust|too much (work|to do)|pressure"
+    r"|overtime|övertid|\bsömn|\bsleep",
     "confidence": r"självförtroende|självkänsla|osäker|tvivl|\bvåga|\bmodig|bluff"
-    r"|confiden|insecur|doubt|\bdare|\bbrave|self.?esteem|impost",
-    "learning": r"\blär|kompetens|kunskap|utbild|\bkurs|färdighet|\blearn|skill|\bcourse"
-    r"|training|\bstud|competen|knowledge",
-    "goals": r"mål|målsättning|\bsyfte|vision|\buppnå|\bgoal|\baim|\btarget|objective"
-    r"|ambition|purpose",
-    "networking": r"nätverk|kontakter|kontaktnät|mingel|mingla|linkedin|network|contacts"
-    r"|\bmingl|connections|referral",
-    "balance": r"balans|fritid|familj|privatliv|semester|föräldraledig|\bbarn|\bhelg"
-    r"|work.?life|balance|family|spare time|holiday|vacation|personal life|weekend",
-    "change": r"förändring|omorganis|omstrukturer|flytt|varsel|uppsägning|\bbyta\b|\bbyter"
-    r"|change|reorgani|restructur|transition|merger|layoff|laid off|\bredundan",
+    r"|ta (mer )?plats|confiden(ce|t)\b|insecur|\bdoubt|\bdare\b|\bbrave\b|self.?esteem"
+    r"|impost",
+    "learning": r"\blär(a|de|er)? (mig|dig|oss|sig)\b|\blärande|kompetens|kunskap|utbild"
+    r"|\bkurs|färdighet|certifi|\blearn|\bskills?\b|upskill|\bcourses?\b|training|\bstud(y|ies|ying)\b"
+    r"|competen|knowledge",
+    "goals": r"mål(et|en|s|bild|sättning|sättningar)?\b|\bsyfte|vision|\buppnå|\bgoals?\b"
+    r"|\baims?\b|\btargets?\b|objectives?\b|ambition|purpose|\bsmart\b",
+    "networking": r"nätverk|kontakter|kontaktnät|mingel|mingla|linkedin|network"
+    r"|\bcontacts\b|connections|referral",
+    "balance": r"balans|fritid|familj|privatliv|semester|föräldraledig|\bbarn(en)?\b"
+    r"|work.?life|\bbalance|family|spare time|free time|holiday|vacation|personal life"
+    r"|parental leave|\bkids\b|children",
+    "change": r"förändring|omorganis|omstrukturer|\bflytt(a|ar|en)?\b|varsel|uppsägning"
+    r"|byta (bransch|roll|karriär)|\bnya? chef|\bchange management|big change|changes at work"
+    r"|organi[sz]ational change|reorgani|restructur|transition|merger|layoff|laid off"
+    r"|\bredundan|new (boss|manager|organi[sz]ation)",
     "feedback": r"feedback|återkoppling|kritik|beröm|medarbetarsamtal|utvecklingssamtal"
-    r"|omdöme|criticism|critique|praise|\breview|appraisal",
+    r"|omdöme|criticism|critique|praise|performance review|appraisal",
+    "intro": r"\bintro|introduktion|första möte|lära känna varandra|lära känna dig"
+    r"|first meeting|get(ting)? to know (each other|you)|kick.?off",
+    "closing": r"avslutningsmöte|avslutande möte|avsluta mentorskapet|mentorskapets slut"
+    r"|sista mötet|tillbakablick|\bclosing\b|last meeting|final meeting|wrap(ping)? up"
+    r"|look(ing)? back on (the|our) mentorship|end of (the|our) mentorship",
+    "relationship": r"vårt samarbete|våra möten|hur vi (jobbar|arbetar) (ihop|tillsammans)"
+    r"|\bkemin?\b|dig som mentor|\bour (meetings|collaboration|mentorship|relationship)"
+    r"|how we work together|chemistry|you as (a|my) mentor",
 }
-_THEME_PATTERNS = {
-    theme: re.compile(rf"{words}|\b{theme}\b", re.IGNORECASE)
-    for theme, words in _THEME_WORDS.items()
-}
-# Signs of a stuck or negative view, which call for the challenging family.
+_THEME_PATTERNS = {theme: re.compile(words, re.IGNORECASE) for theme, words in _THEME_WORDS.items()}
+# Signs of a stuck or negative view, which call for the challenging family. Words that
+# also say something harmless ("fail" in "failover", "can't" in "can't wait") count
+# only as whole words or inside a phrase.
 _STUCK = re.compile(
-    r"\boro|rädd|misslyck|hopplös|\baldrig\b|omöjlig|meningslös|ingen idé|ångest|nervös"
-    r"|\bpanik|katastrof|klarar inte|kört fast|sitter fast|\bfastnat|\bfastnar|värdelös"
-    r"|\bworr|afraid|\bfear|\bfail|\bstuck\b|hopeless|\bnever\b|impossible|pointless"
-    r"|anxious|anxiety|nervous|\bpanic|disaster|\bcan'?t\b|\bcannot\b|\bcan’t\b|useless"
-    r"|no point|\bdread",
+    r"\boro(lig|liga|ar|ad|n)?\b|\brädd\b|\brädda för|rädsla|misslyck|hopplös"
+    r"|kommer aldrig|aldrig (att )?(lyckas|klara|fungera|gå)|omöjlig|meningslös|ingen idé"
+    r"|ångest|nervös|\bpanik|katastrof|klarar inte|kört fast|sitter fast|\bfastnat"
+    r"|\bfastnar|värdelös|orkar inte|ger upp"
+    r"|\bworr(y|ied|ies|ying)\b|\bafraid\b|\bfear(s|ful)?\b|\bfail(s|ed|ing|ure|ures)?\b"
+    r"|\bstuck\b|hopeless|\bnever (works?|going to|gets?|be able|succeed)|\bwill never\b"
+    r"|impossible|pointless|anxious|anxiety|nervous|\bpanic|disaster|useless|no point"
+    r"|\bdread|give up|giving up"
+    r"|\bcan(no|'|’)?t (cope|handle|do (it|this|anything)|manage|see (a|any) way|go on"
+    r"|stand|keep up|get (it|anything) right|seem to)|\bcannot (cope|handle|manage)",
     re.IGNORECASE,
 )
 STUCK_WORD = "stuck"  # what `steer` writes for a stuck view; `_STUCK` matches it
 
 
 def themes_in(text: str) -> frozenset[str]:
-    """The themes whose words occur in `text`."""
-    return frozenset(theme for theme, pattern in _THEME_PATTERNS.items() if pattern.search(text))
+    """The themes whose words occur in `text`. A text of nothing but theme names (what
+    `steer` wrote, or "/questions change") is read as those themes."""
+    found = {theme for theme, pattern in _THEME_PATTERNS.items() if pattern.search(text)}
+    words = set(text.lower().split())
+    if words and words <= _NAMED | {STUCK_WORD}:
+        found |= words - {STUCK_WORD}
+    return frozenset(found)
+
+
+# Theme names as words, "general" aside: it is what no theme at all gets.
+_NAMED = frozenset(THEMES) - {"general"}
 
 
 def sounds_stuck(text: str) -> bool:
@@ -106,27 +144,34 @@ def suggest(
     used_ids: set[str],
     count: int = 3,
     rng_seed: int | None = None,
+    occasion: str | None = None,
 ) -> list[Question]:
     """`count` questions fitting `agenda_text`, none of `used_ids` while others remain.
 
     Open questions of the agenda's themes come first, then all-purpose open
     ones; a stuck or negative agenda brings challenging questions to the front.
+    An agenda that names nothing gets no mid-conversation follow-ups. `occasion`
+    ("intro", "closing") adds that meeting's own set, whatever the agenda says.
     When the bank runs out, it starts over with the questions least recently new.
     `language` is the reader's (texts are read with `Question.text`); the agenda
     is matched in both languages whichever it is.
     """
     if language not in LANGUAGES:
         raise ValueError(f"no questions in language {language!r}")
+    if occasion is not None and occasion not in OCCASIONS:
+        raise ValueError(f"no questions for the occasion {occasion!r}")
     if count <= 0:
         return []
     rng = random.Random(rng_seed)
-    wanted = themes_in(agenda_text)
+    wanted = themes_in(agenda_text) | ({occasion} if occasion else set())
     stuck = sounds_stuck(agenda_text)
-    fresh = [question for question in BANK if question.id not in used_ids]
+    # With nothing to go on, the mentor needs openers, not "what happened next?".
+    usable = [q for q in BANK if not q.followup] if not wanted and not stuck else list(BANK)
+    fresh = [question for question in usable if question.id not in used_ids]
     picked = _pick(fresh, wanted, stuck, count, rng)
     if len(picked) < count:
         taken = {question.id for question in picked}
-        again = [question for question in BANK if question.id not in taken]
+        again = [question for question in usable if question.id not in taken]
         picked += _pick(again, wanted, stuck, count - len(picked), rng)
     return picked
 

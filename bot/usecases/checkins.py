@@ -114,13 +114,14 @@ async def plan_checkins(
         for member in await planning.members(session, mentorship_ids=list(started)):
             pair_members.setdefault(member.mentorship_id, []).append(member)
         wanted: dict[tuple[int, int], tuple[int, datetime]] = {}
+        zones: dict[int, ZoneInfo] = {}
         erased: set[int] = set()
         for mentorship_id, both in pair_members.items():
             started_at = started[mentorship_id]
             if len(both) != 2 or started_at is None:
                 continue
             for person in both:
-                zone = ZoneInfo(person.timezone)
+                zone = zones[person.user_id] = ZoneInfo(person.timezone)
                 period = rules.period_due(started_at, now, zone)
                 if period is None:
                     continue
@@ -138,6 +139,13 @@ async def plan_checkins(
                 for (m, u), (period, due_at) in sorted(wanted.items())
                 if latest.get((m, u), 0) < period
             ]
+            if fresh:
+                # The contract's feedback cadence sets how many months apart check-ins
+                # come; read only for pairs with a month to open, so a pass that finds
+                # everything opened costs no more than before.
+                fresh = await _at_their_cadence(
+                    session, fresh=fresh, started=started, latest=latest, zones=zones
+                )
             new = await planning.open_checkins(session, rows=fresh)
             messages: list[outbox.Queued] = []
             for (m, u, period), checkin_id in sorted(new.items()):
@@ -164,6 +172,31 @@ async def plan_checkins(
             opened += len(new)
         await session.commit()
     return opened
+
+
+async def _at_their_cadence(
+    session: AsyncSession,
+    *,
+    fresh: list[tuple[int, int, int, datetime]],
+    started: dict[int, datetime | None],
+    latest: dict[tuple[int, int], int],
+    zones: dict[int, ZoneInfo],
+) -> list[tuple[int, int, int, datetime]]:
+    """The monthly periods in `fresh` moved back to the latest one of each pair's own
+    feedback cadence (every second month: 2, 4...); those opened already are left out."""
+    ids = sorted({m for m, _, _, _ in fresh})
+    rhythm = await planning.feedback_cadences(session, mentorship_ids=ids)
+    kept: list[tuple[int, int, int, datetime]] = []
+    for m, u, period, due_at in fresh:
+        every = rules.months_between(rhythm.get(m))
+        started_at = started[m]
+        if every == 1 or started_at is None:
+            kept.append((m, u, period, due_at))
+            continue
+        due = rules.at_cadence(period, every)
+        if due > latest.get((m, u), 0):
+            kept.append((m, u, due, rules.anniversary(started_at, due, zones[u])))
+    return kept
 
 
 # -- seeing and answering ---------------------------------------------------------------------

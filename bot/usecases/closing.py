@@ -279,7 +279,7 @@ async def _take(
             )
         setattr(feedback, step, cleaned)
     elif step == "rating":
-        if value not in {"1", "2", "3", "4", "5"}:
+        if value.strip() not in {"1", "2", "3", "4", "5"}:
             raise Refused("closing.rating_buttons", stay=True)
         feedback.rating = int(value)
     elif step == "stay_in_touch":

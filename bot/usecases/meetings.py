@@ -14,7 +14,7 @@ from bot.domain import meetings as rules
 from bot.domain.mentorship import BOOKABLE_STATES, booking_kind
 from bot.domain.when import WhenError, parse_when
 from bot.i18n import N_
-from bot.usecases import Refused, misread, notify
+from bot.usecases import Refused, misread, notify, signals
 from bot.usecases.pairing import display_name, member_view
 from storage import contracts, mentorships, outbox, planning
 from storage import meetings as store
@@ -378,6 +378,7 @@ async def propose_time(
         now=now,
         stay=True,
     )
+    await signals.mind_the_notice(session, meeting=meeting, user=user, now=now)
     await outbox.cancel(session, meeting_id=meeting.id, kinds=PLANNED_KINDS)
     partner = found.pairing.partner
     assert partner is not None
@@ -409,6 +410,7 @@ async def cancel(
     if meeting.state not in store.LIVE_STATES:
         raise Refused("meetings.not_live")
     was_confirmed = meeting.state == "confirmed"
+    await signals.mind_the_notice(session, meeting=meeting, user=user, now=now)
     await outbox.cancel(session, meeting_id=meeting.id, kinds=PLANNED_KINDS)
     meeting.state = "cancelled"
     meeting.awaiting_id = None
@@ -576,7 +578,7 @@ async def answer_evaluation(
         session, meeting_id=user.focus_meeting_id, user=user, now=now, stay=True
     )
     if field == "rating":
-        if value not in {"1", "2", "3", "4", "5"}:
+        if value.strip() not in {"1", "2", "3", "4", "5"}:
             raise Refused("meetings.rating_buttons", stay=True)
         evaluation.rating = int(value)
     elif field in ("useful", "next_steps"):

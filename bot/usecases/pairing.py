@@ -106,8 +106,9 @@ async def view_invitation(
 
 
 def intro_buttons(mentorship_id: int, role: str) -> notify.Buttons:
-    """Buttons under the intro guide: areas (adept) and the decision to continue."""
-    rows: notify.Buttons = []
+    """Buttons under the intro guide: roles and conduct, areas (adept), the decision."""
+    # What each role is, and how we treat each other, before they first meet.
+    rows: notify.Buttons = [[(N_("roles.button"), "roles"), (N_("conduct.button"), "sup:coc")]]
     if role == Role.ADEPT:
         rows.append([(N_("intro.button.areas"), f"intro:areas:{mentorship_id}")])
     rows.append(

@@ -18,6 +18,11 @@ from storage.models import MentorshipState, Role, User
 SUGGESTED = 3
 # Once paired: the intro meeting is a conversation worth good questions too.
 ASKING_STATES = OPEN_STATES - {MentorshipState.INVITED}
+# Before the contract the intro meeting is what is coming; once closing, the closing one.
+OCCASION_OF_STATE: dict[str, str] = {
+    MentorshipState.INTRO: "intro",
+    MentorshipState.CLOSING: "closing",
+}
 
 
 async def suggestions_for(
@@ -28,15 +33,17 @@ async def suggestions_for(
     language: str,
     count: int = SUGGESTED,
     now: datetime,
+    occasion: str | None = None,
 ) -> list[Question]:
     """Pick `count` questions fitting `agenda_text` that this pair has not seen in the
-    current round through the bank, and remember them as seen.
+    current round through the bank, and remember them as seen. `occasion` ("intro",
+    "closing") brings in that meeting's own questions.
 
     No authorization here: the caller has established that the suggestions go to
     the pair's mentor (e.g. in the meeting preparation message).
     """
     seen = rules.this_round(await uses.history(session, mentorship_id=mentorship_id))
-    picked = rules.suggest(agenda_text, language, seen, count=count)
+    picked = rules.suggest(agenda_text, language, seen, count=count, occasion=occasion)
     await uses.record(
         session, mentorship_id=mentorship_id, question_ids=[q.id for q in picked], now=now
     )
@@ -79,5 +86,6 @@ async def for_mentor(
         language=user.language,
         count=count,
         now=now,
+        occasion=OCCASION_OF_STATE.get(seen.mentorship.state),
     )
     return Suggestions(picked, seen.partner, rules.steer(words) if words.strip() else "")
