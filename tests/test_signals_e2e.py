@@ -43,7 +43,7 @@ WORDS = {
         "cancelled": "är inställt",
         "short_notice": "senare än ni kom överens om",
         "low": "tung månad",
-        "worried": "😟 Jag är orolig för min mentor eller adept",
+        "worried": "😟 Jag är orolig för den andra",
         "worried_reply": "Orolig för någon?",
         "conduct": "🤝 Uppförandekod",
         "conduct_reply": "Bemöt varandra med respekt",
@@ -256,7 +256,7 @@ async def test_the_intro_guide_shows_roles_and_the_code_of_conduct_in_both_langu
     anna, bertil = people("Anna", "sv"), people("Bertil", "sv")
     await pair(anna, bertil, "Jag är adept – bjud in min mentor", "Tacka ja ✅")
     guide = await bertil.expect("introduktionsmöte med Anna")
-    await bertil.press("🧭 Roller och förväntningar", message_id=guide.message_id)
+    await bertil.press("🧭 Rollerna", message_id=guide.message_id)
     roles = await bertil.expect("Vem gör vad i ett mentorskap")
     assert "inte adeptens chef" in roles.text and "2–4 timmar" in roles.text
     adept_guide = await anna.expect("Före mötet")
@@ -266,7 +266,7 @@ async def test_the_intro_guide_shows_roles_and_the_code_of_conduct_in_both_langu
     maria, sam = people("Maria", "en"), people("Sam", "en")
     await pair(maria, sam, "I'm the mentor – invite my adept", "Accept ✅")
     sam_guide = await sam.expect("Before the meeting")
-    await sam.press("🧭 Roles and expectations", message_id=sam_guide.message_id)
+    await sam.press("🧭 Our roles", message_id=sam_guide.message_id)
     roles = await sam.expect("Who does what in a mentorship")
     assert "not the mentee's boss" in roles.text and "adept" not in roles.text.lower()
     await sam.press("🤝 Code of conduct", message_id=sam_guide.message_id)
