@@ -16,10 +16,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import (
     CheckIn,
     ClosingFeedback,
@@ -139,7 +139,7 @@ async def open_checkins(
     """
     if not rows:
         return {}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     table = CheckIn.metadata.tables[str(CheckIn.__tablename__)]
     statement = (
         insert(table)
