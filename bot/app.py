@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import planning, scheduler, services
+from bot import planning, scheduler, services, tls
 from bot.clock import Clock, SystemClock
 from bot.commands import coordinator_menu, menus
 from bot.errors import on_error
@@ -144,8 +144,19 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .request(CommittingRequest(connection_pool_size=32, read_timeout=10, write_timeout=10))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
+        .request(
+            CommittingRequest(
+                connection_pool_size=32,
+                read_timeout=10,
+                write_timeout=10,
+                httpx_kwargs={"verify": tls.context()},
+            )
+        )
+        .get_updates_request(
+            HTTPXRequest(
+                connection_pool_size=2, read_timeout=40, httpx_kwargs={"verify": tls.context()}
+            )
+        )
         .concurrent_updates(processor)
         .post_init(_register_menus)
         .post_shutdown(_close)

@@ -42,7 +42,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, Job
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import services
+from bot import services, tls
 from bot.clock import Clock
 from bot.domain.goals import excerpt
 from bot.domain.quiet_hours import in_quiet_hours, next_allowed
@@ -743,12 +743,16 @@ class Dispatcher:
             # PTB's limiter retries a 429 inside the call and stalls every reply while
             # it waits; the outbox paces itself and reschedules instead, so it sends
             # through a bot of its own without the limiter.
+            sending = HTTPXRequest(
+                connection_pool_size=concurrency + 2, httpx_kwargs={"verify": tls.context()}
+            )
             self.bot = ExtBot(
                 token=application.bot.token,
                 base_url=self.settings.telegram_api_url,
                 base_file_url=self.settings.telegram_file_url,
                 defaults=application.bot.defaults,
-                request=HTTPXRequest(connection_pool_size=concurrency + 2),
+                request=sending,
+                get_updates_request=sending,  # never polls: no client of its own for that
             )
         self._bot_ready = self.bot is application.bot
         self._bot_starting = asyncio.Lock()

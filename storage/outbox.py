@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import Notification, OutboxState, User
 from storage.types import utcnow
 
@@ -105,7 +105,7 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[Queued]) -> int:
     """
     if not rows:
         return 0
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    insert = upsert_insert(_dialect(session))
     table = Notification.metadata.tables[str(Notification.__tablename__)]
     statement = (
         insert(table)

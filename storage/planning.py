@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, any_, func, literal, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ARRAY, ColumnElement, Integer, String, any_, func, literal, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import (
     CheckIn,
     ClosingFeedback,
@@ -48,7 +48,7 @@ def _among(session: AsyncSession, column: Any, values: Iterable[Any]) -> ColumnE
     if session.get_bind().dialect.name != "postgresql":
         return col(column).in_(wanted)
     element = String() if wanted and isinstance(wanted[0], str) else Integer()
-    return col(column) == any_(literal(wanted, postgresql.ARRAY(element)))
+    return col(column) == any_(literal(wanted, ARRAY(element)))
 
 
 def _select(*columns: Any) -> Any:
@@ -154,7 +154,7 @@ async def open_checkins(
     """
     if not rows:
         return {}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     table = CheckIn.metadata.tables[str(CheckIn.__tablename__)]
     statement = (
         insert(table)

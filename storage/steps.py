@@ -11,10 +11,10 @@ import json
 from collections.abc import Mapping
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import ConversationState, User
 from storage.types import utcnow
 
@@ -65,7 +65,7 @@ async def save(session: AsyncSession, *, key: Key, changes: Mapping[str, object 
         )
     if moved:
         dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = upsert_insert(dialect)
         now = utcnow()
         statement = insert(ConversationState).values(
             [

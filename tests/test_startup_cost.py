@@ -1,0 +1,54 @@
+"""What a restart costs: a database already at the newest schema is checked with one query,
+without Alembic, and a bot loads only its own database's dialect."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from alembic.script import ScriptDirectory
+
+from storage.db import _alembic_config, script_heads, upgrade
+from tests.conftest import TEST_KEYRING
+
+# What `mentorbot run` does before it polls, in a fresh interpreter: the keys, the
+# migrations, the application. It prints the modules it loaded that a restart needs none of.
+RESTART = """
+import sys
+from bot.app import build_application
+from bot.keys import prepare_database
+from bot.settings import load_settings
+
+settings = load_settings()
+prepare_database(settings)
+build_application(settings, token=settings.require_token())
+other = "sqlite" if settings.resolved_database_url.startswith("postgres") else "postgresql"
+print(sorted(m for m in sys.modules if m.startswith("alembic") or f"dialects.{other}" in m))
+"""
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics() -> None:
+    alembic_heads = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_heads()
+    assert script_heads() == frozenset(alembic_heads)
+
+
+def test_upgrading_a_database_at_the_newest_schema_does_nothing(
+    scratch_database_url: str,
+) -> None:
+    assert upgrade(scratch_database_url, keyring=TEST_KEYRING) is True
+    assert upgrade(scratch_database_url, keyring=TEST_KEYRING) is False
+
+
+def test_a_restart_at_the_newest_schema_loads_no_alembic_and_no_other_dialect(
+    env_for_subprocess: dict[str, str], database_url: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RESTART],
+        env=env_for_subprocess,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
