@@ -11,16 +11,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.closing import CLOSING_MEETING, meeting_end
 from bot.i18n import N_, t
 from bot.usecases.checkins import ratings_series
 from bot.usecases.closing import assessed_goals
 from bot.usecases.pairing import display_name
 from storage import meetings as meeting_store
 from storage import mentorships
-from storage.models import CheckIn, ClosingFeedback, DiaryEntry, User
+from storage.models import CheckIn, ClosingFeedback, DiaryEntry, Meeting, MeetingEvaluation, User
 
 OUTCOME_TEXTS = {
     "reached": N_("lookback.outcome.reached"),
@@ -51,25 +53,20 @@ async def gather(
     zone = ZoneInfo(user.timezone)
     mentorship = seen.mentorship
     end = mentorship.ended_at or now
-    held = [
-        m
-        for m in await meeting_store.of_mentorship(
-            session, mentorship_id=mentorship_id, states=("confirmed",)
-        )
-        if m.starts_at <= end
-    ]
-    mine = (
+    feedback = list(
         await session.exec(
-            select(ClosingFeedback).where(
-                ClosingFeedback.mentorship_id == mentorship_id, ClosingFeedback.user_id == user.id
-            )
+            select(ClosingFeedback).where(ClosingFeedback.mentorship_id == mentorship_id)
         )
-    ).first()
+    )
+    # After an early end, the closing meeting comes after the end: counted up to the look-back.
+    counted_until = max(end, mentorship.lookback_sent_at or end)
+    held = await _held(session, mentorship_id=mentorship_id, end=counted_until, feedback=feedback)
+    mine = next((f for f in feedback if f.user_id == user.id), None)
     outcomes = mine.goal_outcomes if mine else {}
     goals = [
         (
             (revision.specific if revision else None) or "—",
-            goal.progress_percent,
+            shown_progress(goal.progress_percent, outcomes.get(str(goal.id))),
             outcomes.get(str(goal.id)),
         )
         for goal, revision in await assessed_goals(session, mentorship_id=mentorship_id)
@@ -112,6 +109,49 @@ async def gather(
         ratings=ratings,
         own_notes=sorted(notes),
     )
+
+
+async def _held(
+    session: AsyncSession, *, mentorship_id: int, end: datetime, feedback: list[ClosingFeedback]
+) -> list[Meeting]:
+    """The meetings that took place: confirmed, over before the end, and evaluated by
+    either of the pair; a closing meeting counts once feedback was given after it (its
+    evaluation is the closing feedback). A booked time alone proves nothing."""
+    over = [
+        m
+        for m in await meeting_store.of_mentorship(
+            session, mentorship_id=mentorship_id, states=("confirmed",)
+        )
+        if meeting_end(m) <= end
+    ]
+    if not over:
+        return []
+    evaluated = set(
+        (
+            await session.exec(
+                select(MeetingEvaluation.meeting_id).where(
+                    col(MeetingEvaluation.meeting_id).in_([m.id for m in over]),
+                    or_(
+                        col(MeetingEvaluation.rating).is_not(None),
+                        col(MeetingEvaluation.useful).is_not(None),
+                    ),
+                )
+            )
+        ).all()
+    )
+    given = [f.submitted_at for f in feedback if f.submitted_at is not None]
+    return [
+        m
+        for m in over
+        if m.id in evaluated
+        or (m.kind == CLOSING_MEETING and any(at >= m.starts_at for at in given))
+    ]
+
+
+def shown_progress(progress: int, outcome: str | None) -> int:
+    """A goal this person calls reached at closing is shown as reached, whatever the
+    last progress noted during the mentorship."""
+    return 100 if outcome == "reached" else progress
 
 
 def _goal_line(language: str, goal: str, progress: int, outcome: str | None) -> str:

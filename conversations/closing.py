@@ -1,9 +1,11 @@
-"""/close, /end and /extend: closing on time with feedback from both, ending early
-respectfully, extending the planned end; and the look-back when it closes."""
+"""/close, /end and /extend: closing in the handbook's order, on time or early (a closing
+meeting, written feedback after it, then the look-back), ending early after asking whether
+they have talked about it, and extending the planned end."""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -18,8 +20,8 @@ from telegram.ext import (
 from bot import lookback, scheduler, services
 from bot.domain import closing as rules
 from bot.i18n import N_, t
+from bot.usecases import Refused, pairing
 from bot.usecases import closing as usecase
-from bot.usecases import pairing
 from conversations import choose
 from conversations.common import Context, answer_button, keyboard, raw_keyboard, use_buttons
 from conversations.help import support_text
@@ -67,10 +69,47 @@ ACTIVE = frozenset({MentorshipState.ACTIVE})
 
 @step()
 async def ask_end(s: Step) -> State:
-    """/end: why (kept private), then a confirmation."""
+    """/end: first whether they have talked about it, then why (kept private), then a
+    confirmation."""
     seen = await choose.mentorship(s.update, s.context, s.person, purpose="end", states=ENDABLE)
     if seen is None or seen.partner is None:
         return None
+    mentorship_id = seen.mentorship.id
+    choice = keyboard(
+        s.language,
+        [
+            [(N_("closing.button.talked"), f"cl:talked:{mentorship_id}")],
+            [(N_("closing.button.not_talked"), f"cl:nottalked:{mentorship_id}")],
+        ],
+    )
+    return await s.reply(
+        N_("closing.ask_talked"), next=None, markup=choice, name=pairing.display_name(seen.partner)
+    )
+
+
+@step()
+async def talk_first(s: Step) -> State:
+    """Not talked yet: the suggestion to talk (and /support), and the choice stays theirs."""
+    mentorship_id = int(s.parts(3)[2])
+    seen = await s.do(pairing.member_view, mentorship_id=mentorship_id, user=s.person)
+    assert seen.partner is not None
+    choice = keyboard(
+        s.language,
+        [
+            [(N_("closing.button.talk_first"), "cl:keep")],
+            [(N_("closing.button.end_anyway"), f"cl:talked:{mentorship_id}")],
+        ],
+    )
+    return await s.reply(
+        N_("closing.talk_first"), next=None, markup=choice, name=pairing.display_name(seen.partner)
+    )
+
+
+@step()
+async def ask_reason(s: Step) -> State:
+    seen = await s.do(pairing.member_view, mentorship_id=int(s.parts(3)[2]), user=s.person)
+    if seen.mentorship.state not in ENDABLE or seen.partner is None:
+        return await s.reply(N_("closing.already_over"), next=None)
     rows = [
         [(reason_key, f"cl:why:{seen.mentorship.id}:{reason}")]
         for reason, reason_key in zip(rules.END_REASONS, usecase.REASON_TEXTS, strict=True)
@@ -114,8 +153,8 @@ async def end(s: Step) -> State:
     if rules.coordinator_at_once(reason):
         contact = services.of(s.context).settings.coordinator_contact
         text += "\n\n" + support_text(s.language, contact)
-    feedback = [[(N_("closing.button.feedback"), f"cl:fb:{mentorship_id}")]]
-    await s.say(text, keyboard(s.language, feedback))
+    adept = seen.me.role == "adept"
+    await s.say(text, keyboard(s.language, usecase.wrap_up_buttons(seen.mentorship, adept=adept)))
     return None
 
 
@@ -138,8 +177,10 @@ async def ask_close(s: Step) -> State:
     if seen is None or seen.mentorship.id is None or seen.partner is None:
         return END
     if seen.mentorship.state == MentorshipState.CLOSING:
-        found = await s.do(usecase.feedback_view, mentorship_id=seen.mentorship.id, user=s.person)
-        return await _ask(s, found)
+        status = await s.do(
+            usecase.status, mentorship_id=seen.mentorship.id, user=s.person, now=s.now
+        )
+        return await _next(s, status)
     choice = keyboard(
         s.language,
         [
@@ -157,13 +198,38 @@ async def ask_close(s: Step) -> State:
 
 @step(FLOW)
 async def start_closing(s: Step) -> State:
-    found = await s.do(
+    status = await s.do(
         usecase.begin_closing, mentorship_id=int(s.parts(3)[2]), user=s.person, now=s.now
     )
-    adept = found.pairing.me.role == "adept"
+    assert status.pairing.partner is not None
+    adept = status.pairing.me.role == "adept"
     key = N_("closing.started_adept") if adept else N_("closing.started_mentor")
-    await s.say(s.t(key, name=pairing.display_name(found.partner)))
-    return await _ask(s, found)
+    await s.say(s.t(key, name=pairing.display_name(status.pairing.partner)))
+    return await _next(s, status)
+
+
+async def _next(s: Step, status: usecase.Status) -> State:
+    """In the handbook's order: the closing meeting first, written feedback after it."""
+    seen = status.pairing
+    assert seen.partner is not None and seen.mentorship.id is not None
+    if status.asks_feedback:
+        found = await s.do(usecase.feedback_view, mentorship_id=seen.mentorship.id, user=s.person)
+        return await _ask(s, found)
+    adept = seen.me.role == "adept"
+    name = pairing.display_name(seen.partner)
+    if status.ahead is not None:
+        rows = [[(N_("closing.button.feedback"), f"cl:fb:{seen.mentorship.id}")]]
+        when = status.ahead.starts_at.astimezone(ZoneInfo(s.person.timezone))
+        return await s.reply(
+            N_("closing.next.booked"),
+            next=END,
+            markup=keyboard(s.language, rows),
+            name=name,
+            when=when,
+        )
+    buttons = keyboard(s.language, usecase.wrap_up_buttons(seen.mentorship, adept=adept))
+    key = N_("closing.next.book") if adept else N_("closing.next.wait")
+    return await s.reply(key, next=END, markup=buttons, name=name)
 
 
 # -- closing feedback --------------------------------------------------------------------------
@@ -324,9 +390,29 @@ async def render_prompt(ctx: scheduler.RenderContext) -> scheduler.Outgoing | No
             end=seen.mentorship.planned_end or "—",
         ),
         buttons=[
-            [(t(language, "meetings.button.book"), f"ms:pick:{mentorship_id}:book")],
+            [(t(language, "closing.button.book_meeting"), f"m:cl:{mentorship_id}")],
             [(t(language, "closing.button.start_closing"), f"cl:go:{mentorship_id}")],
         ],
+    )
+
+
+async def render_feedback_prompt(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    """After the closing meeting: the written feedback, unless it was given already."""
+    mentorship_id = int(ctx.notification.payload["mentorship_id"])
+    try:
+        status = await usecase.status(
+            ctx.session, mentorship_id=mentorship_id, user=ctx.recipient, now=ctx.now
+        )
+    except Refused:
+        return None
+    partner = status.pairing.partner
+    done = status.feedback is not None and status.feedback.submitted_at is not None
+    if partner is None or done or status.pairing.mentorship.state not in usecase.FEEDBACK_STATES:
+        return None
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(language, "closing.feedback_prompt", name=pairing.display_name(partner)),
+        buttons=[[(t(language, "closing.button.feedback"), f"cl:fb:{mentorship_id}")]],
     )
 
 
@@ -402,6 +488,7 @@ async def render_lookback_document(ctx: scheduler.RenderContext) -> scheduler.Ou
 
 for _kind, _renderer in (
     ("closing_prompt", render_prompt),
+    ("closing_feedback_prompt", render_feedback_prompt),
     ("closing_feedback_shared", render_shared_feedback),
     ("lookback_text", render_lookback_text),
     ("lookback_chart", render_lookback_chart),
@@ -455,6 +542,8 @@ def handlers() -> list[BaseHandler[Update, Context, Any]]:
     return [
         CommandHandler("end", ask_end, filters=private),
         CallbackQueryHandler(ask_end, pattern=choose.pick_pattern("end")),
+        CallbackQueryHandler(talk_first, pattern=r"^cl:nottalked:\d+$"),
+        CallbackQueryHandler(ask_reason, pattern=r"^cl:talked:\d+$"),
         CallbackQueryHandler(confirm_end, pattern=rf"^cl:why:\d+:({reasons})$"),
         CallbackQueryHandler(end, pattern=rf"^cl:end:\d+:({reasons})$"),
         CallbackQueryHandler(keep_going, pattern=r"^cl:keep$"),

@@ -34,7 +34,7 @@ from bot.domain.goals import GoalKind, GoalState, Response
 from bot.i18n import N_, t
 from bot.textsplit import LIMIT as TEXT_LIMIT
 from bot.textsplit import utf16_len
-from bot.usecases import Refused, pairing
+from bot.usecases import Refused, goals_later, pairing
 from bot.usecases import goals as usecase
 from conversations import choose
 from conversations.common import Context, answer_button, keyboard, local_date, raw_keyboard
@@ -98,6 +98,7 @@ EDIT_BUTTON = {
 LETTER_OF = {field: letter for letter, field in rules.LETTERS.items()}
 STATE_LABEL = {
     GoalState.DRAFT: N_("goal.state.draft"),
+    GoalState.READY: N_("goal.state.ready"),
     GoalState.ACCEPTED: N_("goal.state.accepted"),
     GoalState.ACTIVE: N_("goal.state.active"),
     GoalState.ACHIEVED: N_("goal.state.achieved"),
@@ -225,6 +226,8 @@ def _review_text(user: User, draft: usecase.Draft) -> str:
         if rules.needs_acceptance(draft.goal.kind)
         else N_("goal.review_hint.own")
     )
+    if rules.drafting_only(draft.pairing.mentorship.state):
+        hint = N_("goal.review_hint.intro")
     return text + "\n\n" + t(user.language, hint, name=partner_name)
 
 
@@ -240,6 +243,8 @@ def _review_keyboard(draft: usecase.Draft) -> list[list[tuple[str, str]]]:
         if rules.needs_acceptance(draft.goal.kind)
         else N_("goal.button.save")
     )
+    if rules.drafting_only(draft.pairing.mentorship.state):
+        save = N_("goal.button.keep")
     rows.append([(save, f"g:save:{revision_id}")])
     rows.append([(N_("goal.button.discard"), f"g:dis:{revision_id}")])
     return rows
@@ -285,7 +290,7 @@ async def _begin(s: Step, mentorship_id: int) -> State:
 async def start(s: Step) -> State:
     """/goal: write a goal, or go on with the one left half-written."""
     seen = await choose.mentorship(
-        s.update, s.context, s.person, purpose="goal", states=rules.MENTORSHIP_STATES
+        s.update, s.context, s.person, purpose="goal", states=rules.DRAFTING_STATES
     )
     if seen is None or seen.mentorship.id is None:
         return END
@@ -339,6 +344,8 @@ async def save(s: Step) -> State:
     )
     assert draft.pairing.partner is not None
     key = N_("goal.sent") if rules.needs_acceptance(draft.goal.kind) else N_("goal.saved_own")
+    if draft.goal.state == GoalState.READY:
+        key = N_("goal.kept_for_later")
     all_goals = keyboard(
         s.language, [[(N_("goal.button.all"), f"g:lst:{draft.goal.mentorship_id}")]]
     )
@@ -394,6 +401,37 @@ async def save_challenge(s: Step) -> State:
     return await s.reply(N_("goal.challenge_sent"), next=END, name=name)
 
 
+# -- setting goals later, by agreement ---------------------------------------------------------
+
+
+@step(explained=_values)
+async def propose_later(s: Step) -> State:
+    seen = await s.do(
+        goals_later.propose, mentorship_id=int(s.parts(3)[2]), user=s.person, now=s.now
+    )
+    assert seen.partner is not None
+    return await s.reply(N_("goal.later_asked"), next=None, name=pairing.display_name(seen.partner))
+
+
+@step(explained=_values)
+async def answer_later(s: Step) -> State:
+    _, verb, mentorship_id = s.parts(3)
+    await s.do(
+        goals_later.answer,
+        mentorship_id=int(mentorship_id),
+        user=s.person,
+        agree=verb == "lok",
+        now=s.now,
+    )
+    query = s.update.callback_query
+    assert query is not None
+    await answer_button(s.update)
+    await query.edit_message_reply_markup(None)
+    if verb == "lno":
+        return await s.reply(N_("goal.later_kept_now"), next=None)
+    return None
+
+
 # -- looking at goals -----------------------------------------------------------------------
 
 
@@ -435,7 +473,9 @@ def _list_text(user: User, overview: usecase.Overview) -> tuple[str, list[list[t
                 )
             )
             rows.append([(f"{number}. {usecase.headline(shown, 40)}", f"g:show:{goal.id}")])
-    if number == 0:
+    if number == 0 and seen.mentorship.goals_later_at is not None:
+        lines.append(t(language, "goal.list.later"))
+    elif number == 0:
         empty = N_("goal.list.empty_mentor") if i_mentor else N_("goal.list.empty")
         lines.append(t(language, empty))
     else:
@@ -455,7 +495,7 @@ async def _show_list(s: Step, mentorship_id: int) -> State:
 async def show_list(s: Step) -> State:
     """/goals: every goal of the current mentorship this person may see."""
     seen = await choose.mentorship(
-        s.update, s.context, s.person, purpose="goals", states=rules.MENTORSHIP_STATES
+        s.update, s.context, s.person, purpose="goals", states=rules.DRAFTING_STATES
     )
     if seen is not None and seen.mentorship.id is not None:
         await _show_list(s, seen.mentorship.id)
@@ -848,4 +888,6 @@ def handlers() -> list[BaseHandler[Update, Context, Any]]:
         CallbackQueryHandler(show, pattern=r"^g:show:\d+$"),
         CallbackQueryHandler(accept, pattern=r"^g:acc:\d+$"),
         CallbackQueryHandler(share, pattern=r"^g:(shr|prv):\d+$"),
+        CallbackQueryHandler(propose_later, pattern=r"^g:later:\d+$"),
+        CallbackQueryHandler(answer_later, pattern=r"^g:(lok|lno):\d+$"),
     ]

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from bot import scheduler
 from bot.domain import ics
+from bot.domain.closing import CLOSING_MEETING
 from bot.domain.goals import GoalKind, GoalState
 from bot.i18n import N_, Html, escape, t
 from bot.usecases import Refused, pairing, questions
@@ -295,6 +296,8 @@ async def render_evaluation(ctx: scheduler.RenderContext) -> scheduler.Outgoing 
     found = await _meeting_for(ctx)
     if found is None or not _still_on(found, ctx.notification.payload):
         return None
+    if found.meeting.kind == CLOSING_MEETING:
+        return None  # the closing feedback follows it instead (bot.usecases.closing)
     if found.meeting.kind == "intro":
         return _after_intro(ctx, found)
     partner = _partner(found, ctx.recipient)

@@ -88,6 +88,15 @@ async def book(s: Step) -> State:
     return await s.reply(N_("meetings.ask_when"), next=WHEN, markup=slots)
 
 
+@step(FLOW)
+async def book_closing(s: Step) -> State:
+    """The closing meeting's button (`m:cl:<mentorship>`): booked like any other meeting."""
+    mentorship_id = int(s.parts(3)[2])
+    await s.do(usecase.draft_closing, mentorship_id=mentorship_id, user=s.person, now=s.now)
+    slots = raw_keyboard(_suggested_slots(s.person, s.now))
+    return await s.reply(N_("meetings.ask_when"), next=WHEN, markup=slots)
+
+
 async def _ask_length(s: Step, meeting: Meeting) -> State:
     rows = [
         [(s.t(N_("meetings.minutes"), n=m), f"m:len:{m}") for m in rules.DURATIONS[:3]],
@@ -421,6 +430,7 @@ def conversation() -> ConversationHandler[Context]:
         entry_points=[
             CommandHandler("book", book, filters=private),
             CallbackQueryHandler(book, pattern=choose.pick_pattern("book")),
+            CallbackQueryHandler(book_closing, pattern=r"^m:cl:\d+$"),
             CallbackQueryHandler(ask_new_time, pattern=r"^m:(new|mv):\d+$"),
             CallbackQueryHandler(ask_agenda, pattern=r"^m:ag:\d+$"),
             CallbackQueryHandler(start_evaluation, pattern=r"^m:ev:\d+$"),

@@ -111,6 +111,10 @@ class Mentorship(SQLModel, table=True):
     # Retention: both were told the texts will go, then the texts went (bot.usecases.privacy).
     retention_reminded_at: datetime | None = _ts(nullable=True)
     purged_at: datetime | None = _ts(nullable=True)
+    # The look-back was queued to both (at closing, or after an early end's closing meeting).
+    lookback_sent_at: datetime | None = _ts(nullable=True)
+    # Both agreed to set goals later, after a few meetings (bot.usecases.goals_later).
+    goals_later_at: datetime | None = _ts(nullable=True)
     created_at: datetime = _created()
     # One of the pair said they had the intro meeting outside the bot (opens the decision).
     intro_met_outside_at: datetime | None = _ts(nullable=True)

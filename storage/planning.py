@@ -410,3 +410,22 @@ async def nth_held(
         ).where(ranked.c.number == n)
     )
     return {m: Held(i, starts_at, minutes) for m, i, starts_at, minutes in rows.all()}
+
+
+async def closing_meetings(
+    session: AsyncSession, *, mentorship_ids: Sequence[int], kind: str
+) -> dict[int, list[Meeting]]:
+    """Each pair's confirmed meetings of `kind` (the closing meeting), oldest first."""
+    rows = await session.exec(
+        select(Meeting)
+        .where(
+            col(Meeting.mentorship_id).in_(mentorship_ids),
+            col(Meeting.kind) == kind,
+            col(Meeting.state) == "confirmed",
+        )
+        .order_by(col(Meeting.starts_at))
+    )
+    found: dict[int, list[Meeting]] = {}
+    for meeting in rows.all():
+        found.setdefault(meeting.mentorship_id, []).append(meeting)
+    return found

@@ -358,9 +358,14 @@ async def test_a_jump_past_the_first_month_brings_the_check_in_and_the_look_back
     await astrid.send("/close")
     confirm = await astrid.expect("Börja avsluta ditt mentorskap")
     await confirm.get_by_role("button", name="🏁 Börja avsluta").click()
+    # Issue 13: the closing meeting comes first; having talked already, they give it now.
+    step = await astrid.expect("Nästa steg: boka avslutningsmötet")
+    await step.get_by_role("button", name="📝 Ge avslutande återkoppling").click()
     await give_closing_feedback(astrid, share=True)
     await mikael.expect("Astrid har börjat avsluta")
     await mikael.send("/close")
+    step = await mikael.expect("Astrid bokar avslutningsmötet")
+    await step.get_by_role("button", name="📝 Ge avslutande återkoppling").click()
     await give_closing_feedback(mikael, share=False)
 
     # Both answered: closed, and each gets the look-back with the ratings chart.

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from storage.models import ClosingFeedback
+from storage.models import ClosingFeedback, Meeting, MentorshipState
 
 END_REASONS = ("chemistry", "conditions", "confidentiality", "other")
 GOAL_OUTCOMES = ("reached", "partly", "not")
 CLOSING_PROMPT_BEFORE = timedelta(weeks=4)
 CLOSE_AFTER = timedelta(days=14)
 EXTEND_MONTHS = (1, 2, 3)
+# The handbook's order, whatever the reason for the end: a closing meeting, written
+# feedback after it, then the look-back. It can be booked from the four weeks' prompt
+# on, and after an early end the pair may still book that one meeting.
+CLOSING_MEETING = "closing"
+CLOSING_MEETING_STATES = frozenset(
+    {MentorshipState.ACTIVE, MentorshipState.CLOSING, MentorshipState.ENDED_EARLY}
+)
 FEEDBACK_MAX_CHARS = 4000
 # Both answers are kept for the look-back, and the collaboration can run on
 # informally after closing: the bot asks, it never decides for people.
@@ -28,14 +36,37 @@ def closing_prompt_due(*, planned_end: date | None, today: date) -> bool:
     return planned_end is not None and today >= planned_end - CLOSING_PROMPT_BEFORE
 
 
+def meeting_end(meeting: Meeting) -> datetime:
+    return meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
+
+
+def may_book(state: str, kind: str) -> bool:
+    """A closing meeting can be booked while closing and after an early end."""
+    return kind == CLOSING_MEETING and state in CLOSING_MEETING_STATES
+
+
 def should_close(
-    *, closing_since: datetime | None, feedback: list[ClosingFeedback], now: datetime
+    *,
+    closing_since: datetime | None,
+    feedback: list[ClosingFeedback],
+    now: datetime,
+    closing_meetings: Sequence[Meeting] = (),
 ) -> bool:
-    """Closed once both have given their feedback, or two weeks after closing began."""
+    """Wrapped up (closed, or the look-back after an early end) once both have given
+    their feedback, or two weeks after closing began or the last closing meeting ended;
+    never while a booked closing meeting is still ahead, so its reminders stay."""
     if closing_since is None:
         return False
+    ends = [meeting_end(m) for m in closing_meetings]
+    if any(end > now for end in ends):
+        return False
     submitted = [f for f in feedback if f.submitted_at is not None]
-    return len(submitted) >= 2 or now - closing_since >= CLOSE_AFTER
+    return len(submitted) >= 2 or now - max([closing_since, *ends]) >= CLOSE_AFTER
+
+
+def feedback_due(closing_meetings: Sequence[Meeting], *, now: datetime) -> list[Meeting]:
+    """The closing meetings that are over: written feedback is asked after them."""
+    return [m for m in closing_meetings if meeting_end(m) <= now]
 
 
 def next_step(feedback: ClosingFeedback, goal_ids: list[int]) -> tuple[str, int | None]:

@@ -29,6 +29,8 @@ class GoalState(StrEnum):
     CHALLENGED = "challenged"  # the mentor asked a question about this version
     ACCEPTED = "accepted"  # the mentor accepted this version
     ACTIVE = "active"  # a mentor's own goal: nobody else accepts it
+    # Written by the adept in the intro phase: sent for acceptance once the mentorship is active.
+    READY = "ready"
     ACHIEVED = "achieved"
     DROPPED = "dropped"
 
@@ -40,6 +42,9 @@ class Response(StrEnum):
 
 # Goals belong to a mentorship under way, including its last weeks.
 MENTORSHIP_STATES = frozenset({MentorshipState.ACTIVE, MentorshipState.CLOSING})
+# From day one the adept may jot goals down: during the intro phase they are kept
+# (READY) and go to the mentor once the contract makes the mentorship active.
+DRAFTING_STATES = MENTORSHIP_STATES | {MentorshipState.INTRO}
 CLOSED = frozenset({GoalState.ACHIEVED, GoalState.DROPPED})
 IN_PROGRESS = frozenset({GoalState.ACCEPTED, GoalState.ACTIVE})
 # A version with the mentor stays as it is until they answer.
@@ -183,7 +188,16 @@ def visible_to(goal: Goal, user_id: int | None) -> bool:
     """Owners see everything of theirs; the partner sees a shared goal once it is sent."""
     if goal.owner_id == user_id:
         return True
-    return goal.visibility == Visibility.SHARED and goal.current_version >= 1
+    return (
+        goal.visibility == Visibility.SHARED
+        and goal.current_version >= 1
+        and goal.state != GoalState.READY
+    )
+
+
+def drafting_only(state: str) -> bool:
+    """In the intro phase goals are written and kept, not yet sent to the mentor."""
+    return state == MentorshipState.INTRO
 
 
 def is_open_draft(current_version: int, revision: GoalRevision) -> bool:

@@ -1,5 +1,6 @@
-"""Ending a mentorship: closing on time with feedback from both, ending early with a
-private reason, extending the planned end, and the look-back when it closes."""
+"""Ending a mentorship in the handbook's order, on time or early: a closing meeting,
+written feedback from both after it, then the look-back; ending early with a private
+reason (booked meetings cancelled in both calendars); extending the planned end."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.domain.goals import GoalKind, GoalState
 from bot.domain.mentorship import check_transition
 from bot.i18n import N_
 from bot.usecases import Refused, notify
+from bot.usecases import meetings as meeting_usecase
 from bot.usecases.pairing import member_view
 from storage import goals, mentorships, outbox, planning
 from storage.mentorships import Pairing
@@ -23,6 +25,7 @@ from storage.models import (
     ClosingFeedback,
     Goal,
     GoalRevision,
+    Meeting,
     Mentorship,
     MentorshipState,
     MentorshipTransition,
@@ -31,7 +34,11 @@ from storage.models import (
 )
 
 ENDABLE = frozenset({MentorshipState.INTRO, MentorshipState.ACTIVE, MentorshipState.CLOSING})
-FEEDBACK_STATES = frozenset({MentorshipState.CLOSING, MentorshipState.ENDED_EARLY})
+# Written feedback comes after the closing meeting, so also right after the mentorship
+# closed: the second person may still be answering when it closes.
+FEEDBACK_STATES = frozenset(
+    {MentorshipState.CLOSING, MentorshipState.ENDED_EARLY, MentorshipState.CLOSED}
+)
 REASON_TEXTS = (
     N_("closing.reason.chemistry"),
     N_("closing.reason.conditions"),
@@ -40,8 +47,60 @@ REASON_TEXTS = (
 )
 
 
-def _feedback_button(mentorship_id: int) -> notify.Buttons:
-    return [[(N_("closing.button.feedback"), f"cl:fb:{mentorship_id}")]]
+PARTNER_ENDED = N_("closing.partner_ended")
+
+
+def wrap_up_buttons(mentorship: Mentorship, *, adept: bool, meeting: bool = True) -> notify.Buttons:
+    """What comes next at the end, in the handbook's order: the closing meeting (booked by
+    the adept, once the mentorship got under way), then written feedback."""
+    rows: notify.Buttons = []
+    if meeting and adept and mentorship.started_at is not None:
+        rows.append([(N_("closing.button.book_meeting"), f"m:cl:{mentorship.id}")])
+    rows.append([(N_("closing.button.feedback"), f"cl:fb:{mentorship.id}")])
+    return rows
+
+
+async def closing_meetings(session: AsyncSession, *, mentorship_id: int) -> list[Meeting]:
+    found = await planning.closing_meetings(
+        session, mentorship_ids=[mentorship_id], kind=rules.CLOSING_MEETING
+    )
+    return found.get(mentorship_id, [])
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Where a closing stands for one of the pair: the closing meeting, their feedback."""
+
+    pairing: Pairing
+    ahead: Meeting | None  # the closing meeting booked and not over yet
+    held: bool  # a closing meeting is over
+    feedback: ClosingFeedback | None
+
+    @property
+    def asks_feedback(self) -> bool:
+        """Written feedback is asked after the closing meeting, or once begun."""
+        return self.held or self.feedback is not None
+
+
+async def status(session: AsyncSession, *, mentorship_id: int, user: User, now: datetime) -> Status:
+    seen = await member_view(session, mentorship_id=mentorship_id, user=user)
+    return await _status_of(session, seen=seen, user=user, now=now)
+
+
+async def _status_of(session: AsyncSession, *, seen: Pairing, user: User, now: datetime) -> Status:
+    assert seen.mentorship.id is not None
+    booked = await closing_meetings(session, mentorship_id=seen.mentorship.id)
+    ahead = [m for m in booked if rules.meeting_end(m) > now]
+    feedback = (
+        await session.exec(
+            select(ClosingFeedback).where(
+                ClosingFeedback.mentorship_id == seen.mentorship.id,
+                ClosingFeedback.user_id == user.id,
+            )
+        )
+    ).first()
+    held = bool(rules.feedback_due(booked, now=now))
+    return Status(seen, ahead[0] if ahead else None, held, feedback)
 
 
 async def end_early(
@@ -51,7 +110,7 @@ async def end_early(
     user: User,
     reason: str,
     now: datetime,
-    notice: str = N_("closing.partner_ended"),
+    notice: str = PARTNER_ENDED,
 ) -> Pairing:
     """End now. The reason is kept for its author and the statistics, never for the partner.
 
@@ -71,12 +130,16 @@ async def end_early(
     )
     assert mentorship.id is not None
     await outbox.cancel_for_mentorship(session, mentorship_id=mentorship.id)
+    await meeting_usecase.cancel_ahead(session, seen=seen, user=user, now=now)
     await notify.tell(
         session,
         recipient=seen.partner,
         key=notice,
         values={"name": notify.name_of(user)},
-        buttons=_feedback_button(mentorship.id),
+        # Someone erasing their data (another notice) leaves: no meeting to offer with them.
+        buttons=wrap_up_buttons(
+            mentorship, adept=seen.me.role != Role.ADEPT, meeting=notice == PARTNER_ENDED
+        ),
         dedupe=f"closing:{mentorship.id}:ended",
         now=now,
         mentorship_id=mentorship.id,
@@ -101,7 +164,7 @@ async def start_closing(
         recipient=seen.partner,
         key=N_("closing.started_by_partner"),
         values={"name": notify.name_of(user)},
-        buttons=_feedback_button(mentorship.id),
+        buttons=wrap_up_buttons(mentorship, adept=seen.me.role != Role.ADEPT),
         dedupe=f"closing:{mentorship.id}:started",
         now=now,
         mentorship_id=mentorship.id,
@@ -115,7 +178,11 @@ async def assessed_goals(
     """The adept's goals worth an outcome at the end: sent to the mentor at some point."""
     found = []
     for goal in await goals.of_mentorship(session, mentorship_id=mentorship_id):
-        if goal.kind == GoalKind.MENTOR or goal.state in (GoalState.DRAFT, GoalState.DROPPED):
+        if goal.kind == GoalKind.MENTOR or goal.state in (
+            GoalState.DRAFT,
+            GoalState.DROPPED,
+            GoalState.READY,
+        ):
             continue
         assert goal.id is not None
         found.append(
@@ -185,10 +252,11 @@ async def my_feedback(
 
 async def begin_closing(
     session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
-) -> FeedbackView:
-    """Start closing (the partner is told) and open this person's feedback, in one go."""
+) -> Status:
+    """Start closing (the partner is told); what comes next: the closing meeting, or the
+    feedback when one was already held."""
     seen = await start_closing(session, mentorship_id=mentorship_id, user=user, now=now)
-    return await _feedback_of(session, seen=seen, user=user)
+    return await _status_of(session, seen=seen, user=user, now=now)
 
 
 async def answer(
@@ -301,6 +369,8 @@ async def _after_submit(
 ) -> None:
     assert seen.partner is not None and seen.mentorship.id is not None
     mentorship_id = seen.mentorship.id
+    # Wrapping up first: closing cancels what is still queued, not this feedback.
+    await _wrap_up_after(session, seen=seen, user=user, now=now)
     if feedback.shared:
         await notify.queue(
             session,
@@ -311,15 +381,33 @@ async def _after_submit(
             payload={"feedback_id": feedback.id},
             mentorship_id=mentorship_id,
         )
-    if seen.mentorship.state == MentorshipState.CLOSING:
-        everything = list(
-            await session.exec(
-                select(ClosingFeedback).where(ClosingFeedback.mentorship_id == mentorship_id)
-            )
+
+
+async def _wrap_up_after(
+    session: AsyncSession, *, seen: Pairing, user: User, now: datetime
+) -> None:
+    mentorship_id = seen.mentorship.id
+    assert mentorship_id is not None
+    if seen.mentorship.state == MentorshipState.CLOSED or seen.mentorship.lookback_sent_at:
+        return
+    everything = list(
+        await session.exec(
+            select(ClosingFeedback).where(ClosingFeedback.mentorship_id == mentorship_id)
         )
-        # The second submission closes at once; otherwise plan_closing closes after two weeks.
-        if len([f for f in everything if f.submitted_at is not None]) >= 2:
-            await close(session, mentorship=seen.mentorship, actor_id=user.id, now=now)
+    )
+    # The second submission wraps up at once, unless the closing meeting is still ahead
+    # (its reminders stay; plan_closing wraps up after it), or two weeks later.
+    if not rules.should_close(
+        closing_since=now,
+        feedback=everything,
+        now=now,
+        closing_meetings=await closing_meetings(session, mentorship_id=mentorship_id),
+    ):
+        return
+    if seen.mentorship.state == MentorshipState.CLOSING:
+        await close(session, mentorship=seen.mentorship, actor_id=user.id, now=now)
+    elif seen.mentorship.started_at is not None:
+        await queue_lookback(session, mentorship=seen.mentorship, now=now)
 
 
 async def close(
@@ -333,6 +421,14 @@ async def close(
     )
     assert mentorship.id is not None
     await outbox.cancel_for_mentorship(session, mentorship_id=mentorship.id)
+    await queue_lookback(session, mentorship=mentorship, now=now)
+
+
+async def queue_lookback(session: AsyncSession, *, mentorship: Mentorship, now: datetime) -> None:
+    """The look-back to both (text, chart and document), once per mentorship."""
+    assert mentorship.id is not None
+    mentorship.lookback_sent_at = now
+    await mentorships.save(session, mentorship)
     seen = await mentorships.pairing(
         session, mentorship_id=mentorship.id, user_id=mentorship.created_by_id
     )
@@ -368,14 +464,15 @@ async def closing_since(session: AsyncSession, *, mentorship_id: int) -> datetim
 async def plan_closing(
     session: AsyncSession, *, now: datetime, zone: ZoneInfo, batch: int = planning.BATCH
 ) -> int:
-    """The closing prompt four weeks before the planned end; closing two weeks after
-    closing began (or once both gave their feedback). Returns how many prompts were
-    queued and pairs closed. Safe to run any number of times, and from two processes
-    at once.
+    """The closing prompt four weeks before the planned end; written feedback asked after
+    each closing meeting; closing once both gave their feedback, or two weeks after closing
+    began or the closing meeting ended (never while it is ahead); and the same wrap-up
+    (the look-back) for pairs that ended early. Returns how many prompts were queued and
+    pairs wrapped up. Safe to run any number of times, and from two processes at once.
 
     Only the pairs concerned are read: active ones whose planned end is at most four
-    weeks ahead, and those closing, `batch` at a time, each batch committed on its
-    own (the job owns this session).
+    weeks ahead, those closing, and those ended early still awaiting their look-back,
+    `batch` at a time, each batch committed on its own (the job owns this session).
     """
     changed = 0
     today = now.astimezone(zone).date()
@@ -391,27 +488,94 @@ async def plan_closing(
         changed += await _prompt(session, pairs=pairs, today=today, now=now)
         await session.commit()
     async for pairs in planning.walk(session, states=[MentorshipState.CLOSING], size=batch):
-        ids = [p.id for p in pairs]
-        since = await planning.closing_since(
-            session, mentorship_ids=ids, state=MentorshipState.CLOSING
-        )
-        feedback = await planning.feedback_of(session, mentorship_ids=ids)
-        for pair in pairs:
-            if not rules.should_close(
-                closing_since=since.get(pair.id), feedback=feedback.get(pair.id, []), now=now
-            ):
-                continue
-            # Another planner (or the second feedback) may have closed it since the read.
-            if not await planning.hold_if_in(
-                session, mentorship_id=pair.id, state=MentorshipState.CLOSING
-            ):
-                continue
-            mentorship = await session.get(Mentorship, pair.id, populate_existing=True)
-            assert mentorship is not None
-            await close(session, mentorship=mentorship, actor_id=None, now=now)
-            changed += 1
+        changed += await _wrap_up(session, pairs=pairs, state=MentorshipState.CLOSING, now=now)
+        await session.commit()
+    # After an early end: the closing meeting's feedback, then the look-back (once).
+    async for pairs in planning.walk(
+        session,
+        states=[MentorshipState.ENDED_EARLY],
+        where=[
+            col(Mentorship.lookback_sent_at).is_(None),
+            col(Mentorship.started_at).is_not(None),
+        ],
+        size=batch,
+    ):
+        changed += await _wrap_up(session, pairs=pairs, state=MentorshipState.ENDED_EARLY, now=now)
         await session.commit()
     return changed
+
+
+async def _wrap_up(
+    session: AsyncSession, *, pairs: list[planning.Pair], state: str, now: datetime
+) -> int:
+    """Ask for written feedback after each closing meeting that is over; close (or, after
+    an early end, send the look-back) when `rules.should_close` says so."""
+    changed = 0
+    ids = [p.id for p in pairs]
+    since = await planning.closing_since(session, mentorship_ids=ids, state=state)
+    feedback = await planning.feedback_of(session, mentorship_ids=ids)
+    booked = await planning.closing_meetings(
+        session, mentorship_ids=ids, kind=rules.CLOSING_MEETING
+    )
+    changed += await _ask_feedback(session, booked=booked, feedback=feedback, now=now)
+    for pair in pairs:
+        if not rules.should_close(
+            closing_since=since.get(pair.id),
+            feedback=feedback.get(pair.id, []),
+            now=now,
+            closing_meetings=booked.get(pair.id, []),
+        ):
+            continue
+        # Another planner (or the second feedback) may have wrapped it up since the read.
+        if not await planning.hold_if_in(session, mentorship_id=pair.id, state=state):
+            continue
+        mentorship = await session.get(Mentorship, pair.id, populate_existing=True)
+        assert mentorship is not None
+        if mentorship.lookback_sent_at is not None:
+            continue
+        if state == MentorshipState.CLOSING:
+            await close(session, mentorship=mentorship, actor_id=None, now=now)
+        else:
+            await queue_lookback(session, mentorship=mentorship, now=now)
+        changed += 1
+    return changed
+
+
+async def _ask_feedback(
+    session: AsyncSession,
+    *,
+    booked: dict[int, list[Meeting]],
+    feedback: dict[int, list[ClosingFeedback]],
+    now: datetime,
+) -> int:
+    """Once a closing meeting is over, both are asked for their written feedback (once per
+    meeting; not someone who already gave it)."""
+    over: dict[int, Meeting] = {}
+    for mentorship_id, meetings in booked.items():
+        held = rules.feedback_due(meetings, now=now)
+        if held:
+            over[mentorship_id] = held[-1]
+    if not over:
+        return 0
+    submitted = {
+        (f.mentorship_id, f.user_id) for fs in feedback.values() for f in fs if f.submitted_at
+    }
+    rows = [
+        outbox.Queued(
+            key=f"closing:{member.mentorship_id}:ask:{over[member.mentorship_id].id}:"
+            f"{member.user_id}",
+            recipient_id=member.user_id,
+            kind="closing_feedback_prompt",
+            due_at=now,
+            payload={"mentorship_id": member.mentorship_id},
+            mentorship_id=member.mentorship_id,
+            meeting_id=over[member.mentorship_id].id,
+        )
+        for member in await planning.members(session, mentorship_ids=list(over))
+        if not member.erased and (member.mentorship_id, member.user_id) not in submitted
+    ]
+    told = await planning.existing_keys(session, keys=[row.key for row in rows])
+    return await outbox.enqueue_many(session, [row for row in rows if row.key not in told])
 
 
 async def _prompt(

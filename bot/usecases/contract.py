@@ -11,10 +11,11 @@ from bot.domain import contract as rules
 from bot.domain.mentorship import check_transition
 from bot.i18n import N_
 from bot.usecases import Refused, notify
+from bot.usecases.goals import send_ready
 from bot.usecases.pairing import display_name, member_view
 from storage import contracts, mentorships
 from storage.mentorships import Pairing
-from storage.models import Contract, MentorshipState, Role, User
+from storage.models import Contract, Mentorship, MentorshipState, Role, User
 
 OPEN_FOR_CONTRACT = frozenset({MentorshipState.INTRO, MentorshipState.ACTIVE})
 
@@ -286,6 +287,11 @@ async def accept(
     mentorship.planned_end = rules.add_months(start, contract.duration_months)
     mentorship.mode = contract.mode
     await mentorships.save(session, mentorship)
+    adept, mentor = (user, seen.partner) if seen.me.role == Role.ADEPT else (seen.partner, user)
+    drafted = 0
+    if activated:
+        assert mentorship.id is not None
+        drafted = await send_ready(session, mentorship_id=mentorship.id, mentor=mentor, now=now)
     for member, other in ((user, seen.partner), (seen.partner, user)):
         await notify.tell(
             session,
@@ -296,11 +302,38 @@ async def accept(
                 "start": start,
                 "end": mentorship.planned_end,
             },
+            buttons=_next_steps(mentorship, adept=member is adept, drafted=drafted)
+            if activated
+            else None,
             dedupe=f"contract:{contract.id}:agreed:{member.id}",
             now=now,
             mentorship_id=mentorship.id,
         )
+    if drafted:
+        await notify.tell(
+            session,
+            recipient=adept,
+            key=N_("goal.ready_sent"),
+            values={"name": notify.name_of(mentor)},
+            dedupe=f"contract:{contract.id}:drafts-sent",
+            now=now,
+            mentorship_id=mentorship.id,
+        )
     return Acceptance(contract, activated, start, mentorship.planned_end)
+
+
+def _next_steps(mentorship: Mentorship, *, adept: bool, drafted: int) -> notify.Buttons:
+    """The first steps once active: the adept writes a goal and books a meeting (or both
+    agree to set goals later); the mentor sees the goals as they come."""
+    if not adept:
+        return [[(N_("goal.button.all"), f"g:lst:{mentorship.id}")]]
+    rows: notify.Buttons = [
+        [(N_("goal.button.new"), f"g:new:{mentorship.id}")],
+        [(N_("meetings.button.book"), f"ms:pick:{mentorship.id}:book")],
+    ]
+    if not drafted and mentorship.goals_later_at is None:
+        rows.append([(N_("goal.button.later"), f"g:later:{mentorship.id}")])
+    return rows
 
 
 async def start_change_request(session: AsyncSession, *, contract_id: int, user: User) -> Contract:

@@ -116,11 +116,19 @@ def _local_today(user: User, now: datetime) -> date:
     return now.astimezone(ZoneInfo(user.timezone)).date()
 
 
-async def _pairing(session: AsyncSession, *, mentorship_id: int, user: User) -> Pairing:
-    """The mentorship as `user` sees it, if goals can be worked on in it now."""
+async def _pairing(
+    session: AsyncSession, *, mentorship_id: int, user: User, drafting: bool = False
+) -> Pairing:
+    """The mentorship as `user` sees it, if goals can be worked on in it now.
+
+    `drafting`: writing a goal, which the adept may already do in the intro phase.
+    """
     seen = await member_view(session, mentorship_id=mentorship_id, user=user)
-    if seen.mentorship.state not in rules.MENTORSHIP_STATES or seen.partner is None:
+    states = rules.DRAFTING_STATES if drafting else rules.MENTORSHIP_STATES
+    if seen.mentorship.state not in states or seen.partner is None:
         raise Refused("goal.mentorship_not_active")
+    if rules.drafting_only(seen.mentorship.state) and seen.me.role != Role.ADEPT:
+        raise Refused(N_("goal.mentor_after_contract"), name=display_name(seen.partner))
     return seen
 
 
@@ -140,7 +148,7 @@ async def _focus(session: AsyncSession, user: User, goal: Goal, seen: Pairing) -
 
 
 async def _own_goal(
-    session: AsyncSession, *, goal_id: int | None, user: User
+    session: AsyncSession, *, goal_id: int | None, user: User, drafting: bool = False
 ) -> tuple[Goal, Pairing]:
     """A goal of `user` in a mentorship where goals can be worked on."""
     goal = await goals.get(session, goal_id=goal_id) if goal_id is not None else None
@@ -151,7 +159,9 @@ async def _own_goal(
         raise Refused("goal.not_found")
     if goal.owner_id != user.id:
         raise Refused("goal.owner_only")
-    return goal, await _pairing(session, mentorship_id=goal.mentorship_id, user=user)
+    return goal, await _pairing(
+        session, mentorship_id=goal.mentorship_id, user=user, drafting=drafting
+    )
 
 
 def _open(goal: Goal) -> None:
@@ -166,7 +176,7 @@ async def open_draft(
     session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
 ) -> Draft:
     """The goal this user is writing in this mentorship: resumed, or a new one."""
-    seen = await _pairing(session, mentorship_id=mentorship_id, user=user)
+    seen = await _pairing(session, mentorship_id=mentorship_id, user=user, drafting=True)
     assert user.id is not None
     found = await goals.open_draft(session, owner_id=user.id, mentorship_id=mentorship_id)
     resumed = found is not None
@@ -188,7 +198,7 @@ async def open_draft(
 
 async def open_revision(session: AsyncSession, *, goal_id: int, user: User, now: datetime) -> Draft:
     """A new version of a sent goal (insight grows), or the one already being written."""
-    goal, seen = await _own_goal(session, goal_id=goal_id, user=user)
+    goal, seen = await _own_goal(session, goal_id=goal_id, user=user, drafting=True)
     assert user.id is not None and goal.id is not None
     found = await goals.open_draft(session, owner_id=user.id, mentorship_id=goal.mentorship_id)
     if found is not None and found.goal.id != goal.id:
@@ -219,7 +229,7 @@ async def current_draft(session: AsyncSession, *, user: User) -> Draft | None:
     )
     if found is None:
         return None
-    seen = await _pairing(session, mentorship_id=found.goal.mentorship_id, user=user)
+    seen = await _pairing(session, mentorship_id=found.goal.mentorship_id, user=user, drafting=True)
     previous = await _previous(session, found.goal, found.revision)
     return Draft(found.goal, found.revision, seen, previous, resumed=True)
 
@@ -236,7 +246,7 @@ async def my_draft(session: AsyncSession, *, revision_id: int, user: User) -> Dr
         raise Refused("goal.not_found")
     if not rules.is_open_draft(goal.current_version, revision) or goal.state in rules.CLOSED:
         raise Refused("goal.draft_gone")
-    seen = await _pairing(session, mentorship_id=goal.mentorship_id, user=user)
+    seen = await _pairing(session, mentorship_id=goal.mentorship_id, user=user, drafting=True)
     return Draft(goal, revision, seen, await _previous(session, goal, revision), resumed=True)
 
 
@@ -334,18 +344,10 @@ async def submit(
     goal.current_version = revision.version
     goal.target_date = revision.target_date
     goal.updated_at = now
-    if rules.needs_acceptance(goal.kind):
-        goal.state = GoalState.AWAITING
-        await notify.queue(
-            session,
-            recipient=seen.partner,
-            kind="goal_review",
-            dedupe=f"goal:{goal.id}:v{revision.version}:review",
-            due_at=now,
-            payload={"revision_id": revision.id},
-            mentorship_id=goal.mentorship_id,
-            goal_id=goal.id,
-        )
+    if rules.drafting_only(seen.mentorship.state):
+        goal.state = GoalState.READY  # sent by `send_ready` once the mentorship is active
+    elif rules.needs_acceptance(goal.kind):
+        await _send_for_review(session, goal=goal, revision=revision, mentor=seen.partner, now=now)
     else:
         goal.state = GoalState.ACTIVE
         await _queue_deadline(session, goal=goal, owner=user, now=now)
@@ -355,6 +357,41 @@ async def submit(
             )
     await mentorships.save(session, goal)
     return draft
+
+
+async def _send_for_review(
+    session: AsyncSession, *, goal: Goal, revision: GoalRevision, mentor: User, now: datetime
+) -> None:
+    goal.state = GoalState.AWAITING
+    await notify.queue(
+        session,
+        recipient=mentor,
+        kind="goal_review",
+        dedupe=f"goal:{goal.id}:v{revision.version}:review",
+        due_at=now,
+        payload={"revision_id": revision.id},
+        mentorship_id=goal.mentorship_id,
+        goal_id=goal.id,
+    )
+
+
+async def send_ready(
+    session: AsyncSession, *, mentorship_id: int, mentor: User, now: datetime
+) -> int:
+    """The mentorship became active: the goals the adept wrote in the intro phase go to
+    the mentor for acceptance. Returns how many."""
+    sent = 0
+    for goal in await goals.of_mentorship(session, mentorship_id=mentorship_id):
+        if goal.state != GoalState.READY or goal.id is None:
+            continue
+        revision = await goals.revision(session, goal_id=goal.id, version=goal.current_version)
+        if revision is None:
+            continue
+        goal.updated_at = now
+        await _send_for_review(session, goal=goal, revision=revision, mentor=mentor, now=now)
+        await mentorships.save(session, goal)
+        sent += 1
+    return sent
 
 
 async def discard(session: AsyncSession, *, revision_id: int, user: User) -> bool:

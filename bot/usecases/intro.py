@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain.mentorship import IntroDecision, IntroOutcome, check_transition, intro_outcome
 from bot.i18n import N_
 from bot.usecases import Refused, notify
-from bot.usecases.meetings import cancel_all_ahead
+from bot.usecases.meetings import cancel_ahead
 from bot.usecases.pairing import display_name, member_view
 from storage import meetings, mentorships
 from storage.mentorships import Pairing
@@ -96,7 +96,7 @@ async def decide(
             at=now,
             reason="intro_not_continue",
         )
-        await cancel_all_ahead(session, seen=seen, user=user, now=now)
+        await cancel_ahead(session, seen=seen, user=user, now=now)
         await notify.tell(
             session,
             recipient=seen.partner,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain import closing as closing_rules
 from bot.domain import meetings as rules
 from bot.domain.mentorship import BOOKABLE_STATES, booking_kind
 from bot.domain.when import WhenError, parse_when
@@ -71,9 +72,15 @@ def _people(seen: Pairing, user: User) -> tuple[User, User]:
     return (user, seen.partner) if seen.me.role == Role.ADEPT else (seen.partner, user)
 
 
-async def _bookable(session: AsyncSession, *, mentorship_id: int, user: User) -> Pairing:
+def _may_book(state: str, kind: str) -> bool:
+    return state in BOOKABLE or closing_rules.may_book(state, kind)
+
+
+async def _bookable(
+    session: AsyncSession, *, mentorship_id: int, user: User, kind: str = "regular"
+) -> Pairing:
     seen = await member_view(session, mentorship_id=mentorship_id, user=user)
-    if seen.mentorship.state not in BOOKABLE or seen.partner is None:
+    if not _may_book(seen.mentorship.state, kind) or seen.partner is None:
         raise Refused("meetings.not_active")
     return seen
 
@@ -135,9 +142,11 @@ async def _check_free(
         raise Refused("meetings.overlap", stay=stay, when=clash.starts_at)
 
 
-async def draft(session: AsyncSession, *, mentorship_id: int, user: User, now: datetime) -> Meeting:
+async def draft(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime, kind: str = "regular"
+) -> Meeting:
     """The adept's booking in progress (resumed if one exists), not yet seen by the mentor."""
-    seen = await _bookable(session, mentorship_id=mentorship_id, user=user)
+    seen = await _bookable(session, mentorship_id=mentorship_id, user=user, kind=kind)
     if seen.me.role != Role.ADEPT:
         assert seen.partner is not None
         raise Refused("meetings.adept_books", name=display_name(seen.partner))
@@ -145,8 +154,10 @@ async def draft(session: AsyncSession, *, mentorship_id: int, user: User, now: d
         session, mentorship_id=mentorship_id, states=("draft",)
     ):
         if meeting.booked_by_id == user.id:
+            if kind != "regular":  # asked for a closing meeting: the draft becomes one
+                meeting.kind = kind
             user.focus_meeting_id = meeting.id
-            await mentorships.save(session, user)
+            await mentorships.save(session, meeting, user)
             return meeting
     contract = await contracts.in_force(session, mentorship_id=mentorship_id)
     assert user.id is not None
@@ -160,7 +171,11 @@ async def draft(session: AsyncSession, *, mentorship_id: int, user: User, now: d
         session,
         meeting=Meeting(
             mentorship_id=mentorship_id,
-            kind=booking_kind(seen.mentorship.state, intro_booked=intro_booked),
+            # A closing meeting when asked for one; otherwise the first in the intro phase
+            # is the intro meeting.
+            kind=kind
+            if kind != "regular"
+            else booking_kind(seen.mentorship.state, intro_booked=intro_booked),
             starts_at=now,
             duration_minutes=(contract.meeting_minutes if contract else None)
             or rules.DEFAULT_MINUTES,
@@ -239,7 +254,9 @@ async def book(
     (the draft gone, the slot taken meanwhile) ends the booking.
     """
     meeting = await _my_draft(session, user=user, stay=False)
-    seen = await _bookable(session, mentorship_id=meeting.mentorship_id, user=user)
+    seen = await _bookable(
+        session, mentorship_id=meeting.mentorship_id, user=user, kind=meeting.kind
+    )
     await _check_free(
         session,
         meeting=meeting,
@@ -336,7 +353,7 @@ async def confirm(
         or meeting.ics_sequence != sequence
     ):
         raise Refused("meetings.nothing_to_confirm")
-    if found.pairing.mentorship.state not in BOOKABLE:
+    if not _may_book(found.pairing.mentorship.state, meeting.kind):
         raise Refused("meetings.not_active")
     await _check_free(
         session,
@@ -434,30 +451,37 @@ async def cancel(
     return found
 
 
-async def cancel_all_ahead(
-    session: AsyncSession, *, seen: Pairing, user: User, now: datetime
-) -> int:
-    """Cancel every live meeting of a pair that has ended (the intro said "not continue"):
-    its reminders stop and a confirmed one's calendar entry is withdrawn for both."""
+async def draft_closing(
+    session: AsyncSession, *, mentorship_id: int, user: User, now: datetime
+) -> Meeting:
+    """The adept books the closing meeting: also while closing and after an early end."""
+    return await draft(
+        session, mentorship_id=mentorship_id, user=user, now=now, kind=closing_rules.CLOSING_MEETING
+    )
+
+
+async def cancel_ahead(session: AsyncSession, *, seen: Pairing, user: User, now: datetime) -> int:
+    """Every meeting still ahead is cancelled, and both get a calendar cancellation
+    (`METHOD:CANCEL`, the sequence bumped) so it leaves their calendars; after an early end."""
     assert seen.mentorship.id is not None
     adept, mentor = _people(seen, user)
-    ahead = [
-        m
-        for m in await store.of_mentorship(
-            session, mentorship_id=seen.mentorship.id, states=store.LIVE_STATES
-        )
-        if m.starts_at > now
-    ]
-    for meeting in ahead:
+    cancelled = 0
+    for meeting in await store.of_mentorship(
+        session, mentorship_id=seen.mentorship.id, states=store.LIVE_STATES
+    ):
+        if meeting.starts_at <= now:
+            continue
         was_confirmed = meeting.state == "confirmed"
         await outbox.cancel(session, meeting_id=meeting.id, kinds=PLANNED_KINDS)
-        meeting.state, meeting.awaiting_id = "cancelled", None
+        meeting.state = "cancelled"
+        meeting.awaiting_id = None
         meeting.ics_sequence += 1
         meeting.updated_at = now
         await mentorships.save(session, meeting)
-        if was_confirmed:
+        if was_confirmed:  # only a confirmed meeting had a calendar entry to withdraw
             await _send_invites(session, found=MeetingView(meeting, seen, adept, mentor), now=now)
-    return len(ahead)
+        cancelled += 1
+    return cancelled
 
 
 async def focus(session: AsyncSession, *, meeting_id: int, user: User) -> MeetingView:

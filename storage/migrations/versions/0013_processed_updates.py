@@ -1,6 +1,6 @@
 """Updates whose effects are committed, so a redelivered update_id is skipped.
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0014"
+revision: str = "0013"
 down_revision: str | tuple[str, ...] | None = "0012"
 branch_labels = None
 depends_on = None

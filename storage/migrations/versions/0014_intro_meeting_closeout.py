@@ -6,8 +6,8 @@ meeting outside the bot, which opens the decision as a held intro meeting does.
 other. Evaluations written before the question existed were shown to both, so
 they keep that.
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0015"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
