@@ -284,7 +284,7 @@ async def test_ending_early_for_each_reason_keeps_the_reason_private(
     pair = await active_pair(db, clock, lisa, karl)
     await karl.ask("/end")
     await karl.press("Ja, vi har pratat")
-    await karl.expect("Vad är huvudskälet")
+    await karl.expect("Vad är det främsta skälet")
     await karl.press(reason_button)
     await karl.expect("Vill du avsluta mentorskapet med Lisa nu")
     lisa.mark_read()
