@@ -64,10 +64,10 @@ async def test_the_intro_meeting_is_booked_held_and_then_decided_in_swedish(
     for part in ("Lär känna varandra", "Förhoppningar och förväntningar", "Dina områden"):
         assert part in prompt.text
     assert "hur ni når varandra" in prompt.text
-    await anna.press("✍️ Skriv dagordningen", message_id=prompt.message_id)
+    await anna.press("✍️ Skriv agendan", message_id=prompt.message_id)
     await anna.expect("Introduktionsmötets agenda finns redan")
     await anna.send("Hur vi hittar tid varannan vecka")
-    await anna.expect("Bertil har din dagordning")
+    await anna.expect("Bertil har fått din agenda")
     assert "Hur vi hittar tid" in (await bertil.expect("Hur vi hittar tid")).text
 
     # 24 hours before: reminders to both and the mentor's intro preparation.
@@ -106,7 +106,7 @@ async def test_not_continuing_after_the_intro_meeting_is_confirmed_and_words_are
     people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
 ) -> None:
     sam, maria = people("Sam", "en"), people("Maria", "en")
-    await pair(sam, maria, "I'm the adept – invite my mentor", "Accept ✅")
+    await pair(sam, maria, "I'm the mentee – invite my mentor", "Accept ✅")
     await sam.expect("Before the meeting")
     await maria.expect("intro meeting with Sam")
     start = in_days(clock, 3, 10)
@@ -136,15 +136,15 @@ async def test_not_continuing_after_the_intro_meeting_is_confirmed_and_words_are
     after = await maria.expect("How was the intro meeting with Sam")
     await sam.expect("How was the intro meeting with Maria")
 
-    # "I don't want to continue" is asked once more; going back changes nothing.
-    await maria.press("I don't want to continue", message_id=after.message_id)
+    # "I'd rather not" is asked once more; going back changes nothing.
+    await maria.press("I'd rather not", message_id=after.message_id)
     await maria.expect("Are you sure")
     await maria.press("No, let me think again")
     await maria.expect("Nothing has changed")
     async with db.session() as session:
         assert (await session.exec(select(Mentorship.state))).one() == "intro"
 
-    await maria.press("I don't want to continue")
+    await maria.press("I'd rather not")
     await maria.press("Yes, end the mentorship")
     await maria.expect("Would you like to write a few words")
     told = await sam.expect("Maria has decided not to continue")

@@ -172,12 +172,12 @@ async def test_a_meeting_from_booking_to_evaluation_in_swedish(
     prompt = await anna.expect("Vad vill du ta upp")
     assert "Förbereda lönesamtalet med min chef" in prompt.text
     # The agenda starts with that follow-up; the adept adds today's topics (issue 13).
-    await anna.press("✍️ Skriv dagordningen", message_id=prompt.message_id)
+    await anna.press("✍️ Skriv agendan", message_id=prompt.message_id)
     follow_up = await anna.expect("Uppföljning")
     assert "• Förbereda lönesamtalet med min chef" in follow_up.text
     assert "dagens ämnen" in follow_up.text
     await anna.send("Att säga nej till fler projekt")
-    await anna.expect("Bertil har din dagordning")
+    await anna.expect("Bertil har fått din agenda")
     bertil.mark_read()
     await travel_to(clock, bot_app, second - timedelta(hours=24))
     prep = await bertil.expect("Inför ditt möte med Anna")

@@ -33,6 +33,8 @@ WORDS = {
         "confirmed": "Möte bekräftat",
         "how_was_it": "Hur gick mötet med",
         "look_back": "Se tillbaka på mötet",
+        "ask_share": "Vill du att Bertil får se vad du skrev",
+        "keep": "🔒 Behåll för mig själv",
         "thanks": "privata dagbok",
         "chemistry": "Hur känns det med",
         "good": "😊 Det fungerar bra",
@@ -56,6 +58,8 @@ WORDS = {
         "confirmed": "Meeting confirmed",
         "how_was_it": "How did your meeting with",
         "look_back": "Look back on the meeting",
+        "ask_share": "Would you like Maria to see what you wrote",
+        "keep": "🔒 Keep it to myself",
         "thanks": "private diary",
         "chemistry": "How does it feel with",
         "good": "😊 It works well",
@@ -121,6 +125,8 @@ async def signals_scenario(
     await adept.send("Skriva ner mina mål" if language == "sv" else "Write down my goals")
     await adept.expect("3/3")
     await adept.send("4")
+    await adept.expect(words["ask_share"])
+    await adept.press(words["keep"])
     await adept.expect(words["thanks"])
     async with db.session() as session:
         rated = (await session.exec(select(MeetingEvaluation))).one()
@@ -238,6 +244,8 @@ async def test_a_typed_digit_rates_the_closing_feedback_too(
     await active_pair(db, clock, sam, maria)
     await sam.ask("/close")
     await sam.press("🏁 Start closing")
+    await sam.expect("book the closing meeting")
+    await sam.press("📝 Give closing feedback")
     await sam.expect("most valuable")
     await sam.send("The talks")
     await sam.expect("could have been better")
@@ -264,7 +272,7 @@ async def test_the_intro_guide_shows_roles_and_the_code_of_conduct_in_both_langu
     await anna.expect("Bemöt varandra med respekt")
 
     maria, sam = people("Maria", "en"), people("Sam", "en")
-    await pair(maria, sam, "I'm the mentor – invite my adept", "Accept ✅")
+    await pair(maria, sam, "I'm the mentor – invite my mentee", "Accept ✅")
     sam_guide = await sam.expect("Before the meeting")
     await sam.press("🧭 Our roles", message_id=sam_guide.message_id)
     roles = await sam.expect("Who does what in a mentorship")
