@@ -194,7 +194,31 @@ async def ask_new_time(s: Step) -> State:
 
 @step(FLOW)
 async def typed_new_time(s: Step) -> State:
-    found = await s.do(usecase.propose_typed_time, user=s.person, text=s.text, now=s.now)
+    """Show what the typed time was read as; only "send" proposes it (or type another)."""
+    found, starts_at = await s.do(usecase.read_new_time, user=s.person, text=s.text, now=s.now)
+    assert found.pairing.partner is not None and found.meeting.id is not None
+    name = pairing.display_name(found.pairing.partner)
+    data = f"m:nt:{found.meeting.id}:{usecase.time_stamp(starts_at)}"
+    send = raw_keyboard([[(s.t(N_("meetings.button.send_new_time"), name=name), data)]])
+    return await s.reply(
+        N_("meetings.new_time_read"),
+        next=NEW_TIME,
+        markup=send,
+        name=name,
+        when=local(s.person, starts_at),
+    )
+
+
+@step(FLOW)
+async def send_new_time(s: Step) -> State:
+    _, meeting_id, stamp = s.parts(4)[1:]
+    found = await s.do(
+        usecase.propose_stamped_time,
+        meeting_id=int(meeting_id),
+        user=s.person,
+        stamp=stamp,
+        now=s.now,
+    )
     assert found.pairing.partner is not None
     return await s.reply(
         N_("meetings.proposed"),
@@ -408,7 +432,10 @@ def conversation() -> ConversationHandler[Context]:
             CallbackQueryHandler(picked_place, pattern=r"^m:pl:(video|none)$"),
             MessageHandler(text, typed_place),
         ],
-        NEW_TIME: [MessageHandler(text, typed_new_time)],
+        NEW_TIME: [
+            MessageHandler(text, typed_new_time),
+            CallbackQueryHandler(send_new_time, pattern=r"^m:nt:\d{1,18}:\d{12}$"),
+        ],
         AGENDA: [MessageHandler(text, typed_agenda)],
         USEFUL: [MessageHandler(text, useful)],
         NEXT_STEPS: [MessageHandler(text, next_steps)],

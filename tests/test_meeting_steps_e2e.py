@@ -87,8 +87,16 @@ async def test_a_new_time_that_is_past_or_taken_is_asked_again(
     assert "already passed" in (await max_.ask("2020-01-01 10:00")).text
     taken = in_days(clock, 3, 10, 30).strftime("%Y-%m-%d %H:%M")
     assert "overlaps" in (await max_.ask(taken)).text
-    free = in_days(clock, 7, 13).strftime("%Y-%m-%d %H:%M")
-    assert "I've asked Ada" in (await max_.ask(free)).text
+    free = in_days(clock, 7, 13)
+    read = await max_.ask(free.strftime("%Y-%m-%d %H:%M"))
+    # Shown back in full before anything is proposed (issue 14).
+    assert "Got it" in read.text and free.strftime("%-d %B %Y, 13:00") in read.text
+    async with db.session() as session:
+        assert [m.starts_at for m in (await session.exec(select(Meeting))).all()].count(
+            free
+        ) == 0, "nothing is stored before send"
+    await max_.press("📨 Send to Ada", message_id=read.message_id)
+    await max_.expect("I've asked Ada")
 
 
 async def test_a_new_time_for_a_meeting_cancelled_meanwhile_ends_the_move(
@@ -141,3 +149,34 @@ async def test_an_agenda_too_short_or_an_evaluation_answer_too_long_is_asked_aga
         assert (await session.exec(select(AgendaItem))).one().text == "Salary talks"
         answers = (await session.exec(select(MeetingEvaluation))).one()
     assert (answers.useful, answers.rating) == ("Naming what I want", 5)
+
+
+async def test_a_new_time_is_sent_only_as_shown_and_a_stale_or_forged_send_changes_nothing(
+    people: People, db: Database, clock: TravellingClock, bot_app: AnyApplication
+) -> None:
+    ada, max_ = people("Ada", "en"), people("Max", "en")
+    await active_pair(db, clock, ada, max_)
+    await book(ada, max_, in_days(clock, 6, 10), "Decide later")
+    request = await max_.expect("Ada proposes a meeting")
+    await max_.press("Propose another time", message_id=request.message_id)
+    await max_.expect("Which time would suit you instead")
+    read = await max_.ask(in_days(clock, 7, 13).strftime("%Y-%m-%d %H:%M"))
+    assert "Got it" in read.text
+    [[(_label, data)]] = read.buttons
+    meeting_id = data.split(":")[2]
+    # A forged moment is refused; the meeting keeps its time.
+    await max_.press_data(read.message_id, f"m:nt:{meeting_id}:999999999999")
+    await max_.expect("no longer applies")
+    async with db.session() as session:
+        (meeting,) = (await session.exec(select(Meeting))).all()
+    assert meeting.starts_at == in_days(clock, 6, 10)
+    # Cancelled meanwhile: the shown time's send button changes nothing.
+    overview = await ada.ask("/meetings")
+    cancel = next(text for row in overview.buttons for text, _ in row if text.startswith("✖"))
+    await ada.press(cancel)
+    await ada.expect("is cancelled")
+    await max_.press_data(read.message_id, data)
+    await max_.expect("already been cancelled")
+    async with db.session() as session:
+        (meeting,) = (await session.exec(select(Meeting))).all()
+    assert (meeting.state, meeting.starts_at) == ("cancelled", in_days(clock, 6, 10))

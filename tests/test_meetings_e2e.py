@@ -203,6 +203,8 @@ async def test_moving_and_cancelling_in_english(
     sam.mark_read()
     moved = in_days(clock, 6, 13)
     await maria.send(f"{moved.day}/{moved.month} 13:00")
+    await maria.expect("Got it")
+    await maria.press("📨 Send to Sam")
     await maria.expect("I've asked Sam")
     counter = await sam.expect("Maria proposes a meeting")
     assert "13:00" in counter.text
@@ -224,6 +226,8 @@ async def test_moving_and_cancelling_in_english(
     maria.mark_read()
     later = in_days(clock, 8, 15)
     await sam.send(later.strftime("%Y-%m-%d %H:%M"))
+    await sam.expect("Got it")
+    await sam.press("📨 Send to Maria")
     again = await maria.expect("Sam proposes a meeting")
     await maria.press("Confirm ✅", message_id=again.message_id)
     await maria.expect("Meeting confirmed")

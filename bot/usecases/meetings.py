@@ -4,7 +4,7 @@ nudges to book. Every message a meeting sets in motion is an outbox row."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -409,13 +409,48 @@ async def propose_time(
     return found
 
 
-async def propose_typed_time(
+async def read_new_time(
     session: AsyncSession, *, user: User, text: str, now: datetime
-) -> MeetingView:
-    """A typed new time for the meeting this person is moving (their focused meeting)."""
+) -> tuple[MeetingView, datetime]:
+    """What a typed new time for the focused meeting means, checked as a proposal would be.
+
+    Nothing is stored: the time is shown back in full, and only the person's
+    "send" proposes it (`propose_stamped_time`).
+    """
     starts_at = _typed_moment(user, text, now)
+    found = await view(session, meeting_id=user.focus_meeting_id or 0, user=user)
+    meeting = found.meeting
+    if meeting.state not in store.LIVE_STATES:
+        raise Refused("meetings.not_live")
+    if meeting.state == "proposed" and meeting.awaiting_id != user.id:
+        raise Refused("meetings.wait_for_answer")
+    await _check_free(
+        session,
+        meeting=meeting,
+        starts_at=starts_at,
+        minutes=meeting.duration_minutes,
+        now=now,
+        stay=True,
+    )
+    return found, starts_at
+
+
+def time_stamp(moment: datetime) -> str:
+    """A moment for a button's data: minutes in UTC, unambiguous across a clock change."""
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M")
+
+
+async def propose_stamped_time(
+    session: AsyncSession, *, meeting_id: int, user: User, stamp: str, now: datetime
+) -> MeetingView:
+    """The new time the person saw and chose to send (`time_stamp`); re-checked as it is sent."""
+    try:
+        starts_at = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=UTC)
+    except ValueError:
+        # A forged button: the person may still type the time they meant.
+        raise Refused("common.stale_button", stay=True) from None
     return await propose_time(
-        session, meeting_id=user.focus_meeting_id or 0, user=user, starts_at=starts_at, now=now
+        session, meeting_id=meeting_id, user=user, starts_at=starts_at, now=now
     )
 
 
