@@ -131,6 +131,38 @@ async def members(session: AsyncSession, *, mentorship_ids: Sequence[int]) -> li
 # -- check-ins --------------------------------------------------------------------------------
 
 
+def may_be_due(*, started_by: datetime, quiet_since: datetime) -> list[ColumnElement[bool]]:
+    """The `walk` conditions that keep only the pairs a check-in may be due to: started
+    by `started_by`, with someone who has no check-in due after `quiet_since`.
+
+    The caller picks both moments so that a pair left out cannot be due (see
+    `bot.domain.checkins.LEAST_GAP`); the database then skips most pairs in the middle
+    of their month, an index lookup per person on (mentorship_id, user_id, period),
+    instead of the planner working out their periods one by one.
+    """
+    recent = (
+        select(col(CheckIn.id))
+        .where(
+            # Both from the membership: a mentor's check-ins with another mentee
+            # say nothing about this pair.
+            col(CheckIn.mentorship_id) == col(Membership.mentorship_id),
+            col(CheckIn.user_id) == col(Membership.user_id),
+            col(CheckIn.due_at) > quiet_since,
+        )
+        .exists()
+    )
+    waiting = (
+        select(col(Membership.id))
+        .where(col(Membership.mentorship_id) == col(Mentorship.id), ~recent)
+        .exists()
+    )
+    return [
+        col(Mentorship.started_at).is_not(None),
+        col(Mentorship.started_at) <= started_by,
+        waiting,
+    ]
+
+
 async def latest_periods(
     session: AsyncSession, *, mentorship_ids: Sequence[int]
 ) -> dict[tuple[int, int], int]:

@@ -30,6 +30,14 @@ NO_NOTE = ""
 # Months between check-ins by the contract's feedback cadence. "After every meeting" is
 # the meetings' own evaluation; the check-in, the wider look back, then stays monthly.
 MONTHS_BETWEEN = {"meeting": 1, "1m": 1, "2m": 2}
+# Never less time than this from a start to its first anniversary, nor from one opened
+# check-in's anniversary to the next period's: a month is at least 28 local days, and a
+# move between any two zones or a daylight-saving change takes less than two days off
+# (27 days at the least, found over every zone pair from UTC-12 to UTC+14 and Samoa's
+# skipped day). The planner lets the database skip what this rules out, reading a
+# check-in's `due_at` as its anniversary (as the planner writes it), then applies the
+# exact rule (`period_due`) to the rest.
+LEAST_GAP = timedelta(days=26)
 
 
 class Sharing(StrEnum):

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import checkins as rules
@@ -18,7 +17,7 @@ from bot.usecases.pairing import display_name, member_view
 from storage import checkins as store
 from storage import mentorships, outbox, planning
 from storage.mentorships import Pairing
-from storage.models import CheckIn, Mentorship, MentorshipState, Role, User
+from storage.models import CheckIn, MentorshipState, Role, User
 
 PROMPT_KIND = "checkin_prompt"
 REMINDER_KIND = "checkin_reminder"
@@ -103,10 +102,15 @@ async def plan_checkins(
     row decides which of two planners opens a check-in; only that one queues it.
     """
     opened = 0
+    # Pairs in the middle of everyone's month are left in the database: nobody in them
+    # can be due, whatever their zones (`rules.LEAST_GAP`), so most of a pass is one
+    # read per batch of the few that might be.
     async for pairs in planning.walk(
         session,
         states=[MentorshipState.ACTIVE],
-        where=[col(Mentorship.started_at).is_not(None)],
+        where=planning.may_be_due(
+            started_by=now - rules.LEAST_GAP, quiet_since=now - rules.LEAST_GAP
+        ),
         size=batch,
     ):
         started = {pair.id: pair.started_at for pair in pairs}
