@@ -381,20 +381,10 @@ async def propose_time(
     A time that is past or taken can be corrected at the step; a meeting that
     can no longer be moved ends it.
     """
-    found = await view(session, meeting_id=meeting_id, user=user)
-    meeting = found.meeting
-    if meeting.state not in store.LIVE_STATES:
-        raise Refused("meetings.not_live")
-    if meeting.state == "proposed" and meeting.awaiting_id != user.id:
-        raise Refused("meetings.wait_for_answer")
-    await _check_free(
-        session,
-        meeting=meeting,
-        starts_at=starts_at,
-        minutes=meeting.duration_minutes,
-        now=now,
-        stay=True,
+    found = await _movable_to(
+        session, meeting_id=meeting_id, user=user, starts_at=starts_at, now=now
     )
+    meeting = found.meeting
     await signals.mind_the_notice(session, meeting=meeting, user=user, now=now)
     await outbox.cancel(session, meeting_id=meeting.id, kinds=PLANNED_KINDS)
     partner = found.pairing.partner
@@ -418,7 +408,18 @@ async def read_new_time(
     "send" proposes it (`propose_stamped_time`).
     """
     starts_at = _typed_moment(user, text, now)
-    found = await view(session, meeting_id=user.focus_meeting_id or 0, user=user)
+    found = await _movable_to(
+        session, meeting_id=user.focus_meeting_id or 0, user=user, starts_at=starts_at, now=now
+    )
+    return found, starts_at
+
+
+async def _movable_to(
+    session: AsyncSession, *, meeting_id: int, user: User, starts_at: datetime, now: datetime
+) -> MeetingView:
+    """The meeting, if this person may give it `starts_at` now; a taken or past time can
+    be corrected at the step, a meeting that can no longer move ends it."""
+    found = await view(session, meeting_id=meeting_id, user=user)
     meeting = found.meeting
     if meeting.state not in store.LIVE_STATES:
         raise Refused("meetings.not_live")
@@ -432,7 +433,7 @@ async def read_new_time(
         now=now,
         stay=True,
     )
-    return found, starts_at
+    return found
 
 
 def time_stamp(moment: datetime) -> str:
