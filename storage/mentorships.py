@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import BindParameter, and_, bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -89,25 +89,31 @@ _OTHER = aliased(Membership)
 _PARTNER = aliased(User)
 
 
-def _seen_by(user_id: int) -> Any:
-    """Mentorship, my membership, the partner's membership and the partner, in one query."""
-    return (
-        select(Mentorship, _MINE, _OTHER, _PARTNER)
-        .join(
-            _MINE,
-            and_(col(_MINE.mentorship_id) == col(Mentorship.id), col(_MINE.user_id) == user_id),
-        )
-        .outerjoin(
-            _OTHER,
-            and_(col(_OTHER.mentorship_id) == col(Mentorship.id), col(_OTHER.user_id) != user_id),
-        )
-        .outerjoin(_PARTNER, col(_PARTNER.id) == col(_OTHER.user_id))
+# Statements built once, with the ids as bound parameters (`_USER` appears twice and
+# is bound once): building the joins and their cache key per update costs more than
+# running them.
+_USER: BindParameter[Any] = bindparam("user_id")
+_SEEN_BY = (
+    select(Mentorship, _MINE, _OTHER, _PARTNER)
+    .join(
+        _MINE,
+        and_(col(_MINE.mentorship_id) == col(Mentorship.id), col(_MINE.user_id) == _USER),
     )
+    .outerjoin(
+        _OTHER,
+        and_(col(_OTHER.mentorship_id) == col(Mentorship.id), col(_OTHER.user_id) != _USER),
+    )
+    .outerjoin(_PARTNER, col(_PARTNER.id) == col(_OTHER.user_id))
+)  # mentorship, my membership, the partner's membership and the partner, in one query
+_PAIRING = _SEEN_BY.where(col(Mentorship.id) == bindparam("mentorship_id"))
+_PAIRINGS = _SEEN_BY.order_by(col(Mentorship.id))
+_PAIRINGS_IN = _PAIRINGS.where(col(Mentorship.state).in_(bindparam("states", expanding=True)))
 
 
 async def pairing(session: AsyncSession, *, mentorship_id: int, user_id: int) -> Pairing | None:
     """The mentorship as `user_id` sees it, or None if they are not a member."""
-    found = (await session.exec(_seen_by(user_id).where(Mentorship.id == mentorship_id))).first()
+    params = {"mentorship_id": mentorship_id, "user_id": user_id}
+    found = (await session.exec(_PAIRING, params=params)).first()
     if found is None:
         return None
     mentorship, mine, other, partner = found
@@ -118,13 +124,13 @@ async def pairings_of(
     session: AsyncSession, *, user_id: int, states: frozenset[str] | None = None
 ) -> list[Pairing]:
     """Every mentorship the user belongs to (optionally only in `states`), oldest first."""
-    statement = _seen_by(user_id).order_by(col(Mentorship.id))
-    if states is not None:
-        statement = statement.where(col(Mentorship.state).in_(states))
-    return [
-        Pairing(mentorship, mine, partner, other)
-        for mentorship, mine, other, partner in await session.exec(statement)
-    ]
+    if states is None:
+        rows = await session.exec(_PAIRINGS, params={"user_id": user_id})
+    else:
+        rows = await session.exec(
+            _PAIRINGS_IN, params={"user_id": user_id, "states": sorted(states)}
+        )
+    return [Pairing(mentorship, mine, partner, other) for mentorship, mine, other, partner in rows]
 
 
 async def add_invite(session: AsyncSession, *, invite: Invite) -> Invite:

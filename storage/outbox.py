@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, update
@@ -95,6 +96,18 @@ class Queued:
     checkin_id: int | None = None
 
 
+@cache
+def _enqueue_statement(dialect: str) -> Any:
+    """The INSERT … ON CONFLICT DO NOTHING RETURNING id of `enqueue_many`, built once per
+    dialect: building it and its cache key cost more than running it."""
+    table = Notification.metadata.tables[str(Notification.__tablename__)]
+    return (
+        upsert_insert(dialect)(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
+    )
+
+
 async def enqueue_many(session: AsyncSession, rows: Sequence[Queued]) -> int:
     """Queue many rows at once; returns how many were new.
 
@@ -105,13 +118,7 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[Queued]) -> int:
     """
     if not rows:
         return 0
-    insert = upsert_insert(_dialect(session))
-    table = Notification.metadata.tables[str(Notification.__tablename__)]
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(table.c.id)
-    )
+    statement = _enqueue_statement(_dialect(session))
     created = utcnow()
     values = [
         {

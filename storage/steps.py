@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,15 +37,23 @@ async def of(session: AsyncSession, *, key: Key) -> dict[str, object]:
     return {name: json.loads(state) for name, state in rows}
 
 
+# The statements of every update, built once with bound parameters: building a
+# statement and its cache key per update costs more than SQLite running it.
+_PERSON_AND_STEPS = (
+    select(User, ConversationState.name, ConversationState.state)
+    .outerjoin(ConversationState, col(ConversationState.key) == bindparam("key"))
+    .where(col(User.telegram_id) == bindparam("telegram_id"))
+)
+_TABLE = ConversationState.metadata.tables[str(ConversationState.__tablename__)]
+
+
 async def person_and_steps(
     session: AsyncSession, *, telegram_id: int, key: Key
 ) -> tuple[User | None, dict[str, object]]:
     """The person behind a Telegram id and their step in every flow, in one query."""
     rows = (
         await session.exec(
-            select(User, ConversationState.name, ConversationState.state)
-            .outerjoin(ConversationState, col(ConversationState.key) == encode_key(key))
-            .where(User.telegram_id == telegram_id)
+            _PERSON_AND_STEPS, params={"key": encode_key(key), "telegram_id": telegram_id}
         )
     ).all()
     if not rows:
@@ -64,24 +74,27 @@ async def save(session: AsyncSession, *, key: Key, changes: Mapping[str, object 
             )
         )
     if moved:
-        dialect = session.get_bind().dialect.name
-        insert = upsert_insert(dialect)
         now = utcnow()
-        statement = insert(ConversationState).values(
-            [
-                {"name": name, "key": encoded, "state": json.dumps(state), "updated_at": now}
-                for name, state in moved.items()
-            ]
-        )
+        rows = [
+            {"name": name, "key": encoded, "state": json.dumps(state), "updated_at": now}
+            for name, state in moved.items()
+        ]
+        # One row (the usual case) is one execute; more are one executemany.
         await session.exec(
-            statement.on_conflict_do_update(
-                index_elements=["name", "key"],
-                set_={
-                    "state": statement.excluded.state,
-                    "updated_at": statement.excluded.updated_at,
-                },
-            )
+            _upsert_statement(session.get_bind().dialect.name),
+            params=rows[0] if len(rows) == 1 else rows,
         )
+
+
+@cache
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (name, key) DO UPDATE of a step, built once per dialect (a
+    Core statement on the table: the rows come as parameters)."""
+    statement = upsert_insert(dialect)(_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["name", "key"],
+        set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+    )
 
 
 async def all_of_flow(session: AsyncSession, *, name: str) -> dict[Key, object]:

@@ -55,6 +55,9 @@ def test_quick_benchmark_prints_both_bots_sql_per_update_kind_and_start_up() -> 
             assert float(statements) > 0, f"{kind} made no SQL statements:\n{out}"
             assert float(commits) > 0, f"{kind} committed nothing:\n{out}"
 
+    # Both bots start from one byte-compiled cache, as installed programs do.
+    compiled = re.search(r"^both bots byte-compiled first \((\d+) sources", out, re.M)
+    assert compiled is not None and int(compiled.group(1)) > 100, out
     assert re.search(rf"^bare PTB bot\s+{NUMBER}\s+{NUMBER}$", out, re.M), out
     assert re.search(rf"^mentorbot run\s+{NUMBER}\s+{NUMBER}$", out, re.M), out
     assert re.search(rf"^ratio mentorbot / bare\s+{NUMBER}\s+{NUMBER}$", out, re.M), out
