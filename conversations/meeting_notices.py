@@ -288,6 +288,7 @@ async def question_lines(
         language=ctx.recipient.language,
         count=3,
         now=ctx.now,
+        occasion=questions.OCCASION_OF_MEETING.get(meeting.kind),
     )
     return [f"• {escape(q.text(ctx.recipient.language))}" for q in chosen]
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.app import AnyApplication
 from bot.clock import TravellingClock
+from bot.domain.question_bank import BANK
 from storage.db import Database
 from storage.models import Meeting, Membership, Mentorship
 from tests.harness import Person
@@ -78,6 +79,9 @@ async def test_the_intro_meeting_is_booked_held_and_then_decided_in_swedish(
     await bertil.expect("I morgon: ert möte med Anna")
     prep = await bertil.expect("Inför introduktionsmötet med Anna")
     assert "Annas områden och mål" in prep.text and "Hur vi hittar tid" in prep.text
+    # The questions suggested for it are the intro meeting's own.
+    intro_questions = [q.sv for q in BANK if "intro" in q.themes]
+    assert any(question in prep.text for question in intro_questions), prep.text
 
     # Not yet held: the mentor's decision still waits.
     assert "Först har ni ert introduktionsmöte" in (await bertil.ask("/decide")).text

@@ -23,6 +23,8 @@ OCCASION_OF_STATE: dict[str, str] = {
     MentorshipState.INTRO: "intro",
     MentorshipState.CLOSING: "closing",
 }
+# A meeting's own kind says the same for the mentor's preparation before it.
+OCCASION_OF_MEETING: dict[str, str] = {"intro": "intro", "closing": "closing"}
 
 
 async def suggestions_for(
