@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.clock import TravellingClock
 from bot.domain.contract import add_months
 from storage import users
@@ -64,34 +66,83 @@ async def active_pair(
         session.add(mentorship)
         await session.flush()
         assert mentorship.id is not None
-        for user, role in ((adept_user, "adept"), (mentor_user, "mentor")):
-            session.add(
-                Membership(
-                    mentorship_id=mentorship.id,
-                    user_id=user.id or 0,
-                    role=role,
-                    intro_decision="continue",
-                    confidentiality_agreed_at=now,
-                )
-            )
-            user.current_mentorship_id = mentorship.id
-            session.add(user)
-        session.add(
-            Contract(
-                mentorship_id=mentorship.id,
-                aims="Bli en trygg ledare för mitt team",
-                mode=mode,
-                duration_months=6,
-                cadence=cadence,
-                meeting_minutes=minutes,
-                time_budget_hours=budget_hours,
-                cancel_notice="24h",
-                feedback_cadence="1m",
-                drafted_by_id=adept_user.id,
-                submitted_at=now,
-                adept_accepted_at=now,
-                mentor_accepted_at=now,
-            )
+        _members_and_contract(
+            session,
+            mentorship,
+            adept_user,
+            mentor_user,
+            now,
+            mode=mode,
+            cadence=cadence,
+            minutes=minutes,
+            budget_hours=budget_hours,
+            mentor_accepted=True,
         )
         mentorship_id = mentorship.id
     return ActivePair(mentorship_id, adept_user, mentor_user)
+
+
+def _members_and_contract(
+    session: AsyncSession,
+    mentorship: Mentorship,
+    adept_user: User,
+    mentor_user: User,
+    now: datetime,
+    *,
+    mode: str = "goal",
+    cadence: str = "3w",
+    minutes: int = 60,
+    budget_hours: int = 3,
+    mentor_accepted: bool,
+) -> None:
+    """Both decided to continue and promised confidentiality; the adept's contract, accepted
+    by the mentor too when `mentor_accepted`."""
+    assert mentorship.id is not None and adept_user.id is not None
+    for user, role in ((adept_user, "adept"), (mentor_user, "mentor")):
+        session.add(
+            Membership(
+                mentorship_id=mentorship.id,
+                user_id=user.id or 0,
+                role=role,
+                intro_decision="continue",
+                confidentiality_agreed_at=now,
+            )
+        )
+        user.current_mentorship_id = mentorship.id
+        session.add(user)
+    session.add(
+        Contract(
+            mentorship_id=mentorship.id,
+            aims="Bli en trygg ledare för mitt team",
+            mode=mode,
+            duration_months=6,
+            cadence=cadence,
+            meeting_minutes=minutes,
+            time_budget_hours=budget_hours,
+            cancel_notice="24h",
+            feedback_cadence="1m",
+            drafted_by_id=adept_user.id,
+            submitted_at=now,
+            adept_accepted_at=now,
+            mentor_accepted_at=now if mentor_accepted else None,
+        )
+    )
+
+
+async def intro_pair_awaiting_contract(
+    db: Database, clock: TravellingClock, adept: Person, mentor: Person
+) -> int:
+    """Both chose to continue after the intro meeting and promised confidentiality; the
+    adept has sent the contract, which awaits the mentor (as the intro and contract flows
+    leave it, see tests/test_pairing_e2e.py)."""
+    adept_user, mentor_user = await _user(db, adept), await _user(db, mentor)
+    async with db.session() as session:
+        assert adept_user.id is not None
+        mentorship = Mentorship(created_by_id=adept_user.id, state=MentorshipState.INTRO)
+        session.add(mentorship)
+        await session.flush()
+        assert mentorship.id is not None
+        _members_and_contract(
+            session, mentorship, adept_user, mentor_user, clock.now(), mentor_accepted=False
+        )
+        return mentorship.id

@@ -11,54 +11,14 @@ from sqlmodel import select
 
 from bot.clock import TravellingClock
 from storage.db import Database
-from storage.models import Contract, Goal, Membership, Mentorship, MentorshipState
-from tests.factories import _user
+from storage.models import Goal, Mentorship
+from tests.factories import intro_pair_awaiting_contract
 from tests.harness import Person
 
 People = Callable[..., Person]
 
 
-async def intro_pair(db: Database, clock: TravellingClock, adept: Person, mentor: Person) -> int:
-    """Both chose to continue after the intro meeting and promised confidentiality; the
-    adept has sent the contract, which awaits the mentor (as the intro and contract flows
-    leave it, see tests/test_pairing_e2e.py)."""
-    adept_user, mentor_user = await _user(db, adept), await _user(db, mentor)
-    now = clock.now()
-    async with db.session() as session:
-        assert adept_user.id is not None and mentor_user.id is not None
-        mentorship = Mentorship(created_by_id=adept_user.id, state=MentorshipState.INTRO)
-        session.add(mentorship)
-        await session.flush()
-        assert mentorship.id is not None
-        for user, role in ((adept_user, "adept"), (mentor_user, "mentor")):
-            session.add(
-                Membership(
-                    mentorship_id=mentorship.id,
-                    user_id=user.id or 0,
-                    role=role,
-                    intro_decision="continue",
-                    confidentiality_agreed_at=now,
-                )
-            )
-            user.current_mentorship_id = mentorship.id
-            session.add(user)
-        session.add(
-            Contract(
-                mentorship_id=mentorship.id,
-                aims="Bli en trygg ledare för mitt team",
-                mode="goal",
-                duration_months=6,
-                cadence="3w",
-                meeting_minutes=60,
-                time_budget_hours=3,
-                cancel_notice="24h",
-                feedback_cadence="1m",
-                drafted_by_id=adept_user.id,
-                submitted_at=now,
-                adept_accepted_at=now,
-            )
-        )
-        return mentorship.id
+intro_pair = intro_pair_awaiting_contract
 
 
 async def test_goals_written_in_the_intro_phase_go_to_the_mentor_once_the_contract_is_agreed(
