@@ -32,6 +32,23 @@ class Role(StrEnum):
     ADEPT = "adept"
 
 
+class ProgrammeRole(StrEnum):
+    """What a person is in a programme; one person may hold several roles, in several."""
+
+    COORDINATOR = "coordinator"
+    MENTOR = "mentor"
+    ADEPT = "adept"
+
+
+class RequestState(StrEnum):
+    """An adept's request to a mentor found in the directory."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
 class Visibility(StrEnum):
     PRIVATE = "private"
     SHARED = "shared"
@@ -81,6 +98,8 @@ class User(SQLModel, table=True):
     quiet_start: str | None = Field(default=None, max_length=5)
     quiet_end: str | None = Field(default=None, max_length=5)
     current_mentorship_id: int | None = Field(default=None)
+    # The programme a new invitation or the directory is about, when the person has several.
+    current_programme_id: int | None = Field(default=None)
     # The goal a typed answer is about (a mentor's question, progress, a closing reason).
     focus_goal_id: int | None = Field(default=None)
     # The meeting a multi-step answer is about (moving it, its agenda, its evaluation).
@@ -94,6 +113,36 @@ class User(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
+class Programme(SQLModel, table=True):
+    """A mentorship programme: its own people, coordinators, texts and join links.
+
+    Texts a coordinator types are encrypted like everything else people write. The
+    default programme (created for data from before programmes) has no name or texts
+    of its own: it falls back to the deployment's settings.
+    """
+
+    __tablename__ = "programmes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = _secret("programmes", "name")
+    coordinator_contact: str | None = _secret("programmes", "coordinator_contact")
+    support_text: str | None = _secret("programmes", "support_text")
+    code_of_conduct: str | None = _secret("programmes", "code_of_conduct")
+    # The programme's competence areas for mentor profiles, one per line.
+    areas: str | None = _secret("programmes", "areas")
+    language: str = Field(default="sv", max_length=8)
+    timezone: str = Field(default="Europe/Stockholm", max_length=64)
+    length_months: int = Field(default=12)
+    # Join links (t.me/<bot>?start=<prefix><code>), one per role.
+    mentor_code: str = Field(max_length=64, unique=True)
+    adept_code: str = Field(max_length=64, unique=True)
+    coordinator_code: str = Field(max_length=64, unique=True)
+    is_default: bool = Field(default=False)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = _created()
+    closed_at: datetime | None = _ts(nullable=True)
+
+
 class Mentorship(SQLModel, table=True):
     __tablename__ = "mentorships"
     # The planners walk the pairs of one state in id order, in batches (bot.usecases.*.plan_*).
@@ -103,6 +152,8 @@ class Mentorship(SQLModel, table=True):
     state: str = Field(default=MentorshipState.INVITED, max_length=16, index=True)
     mode: str | None = Field(default=None, max_length=16)
     programme: str | None = Field(default=None, max_length=128)
+    # Which programme the pair belongs to; its texts and coordinators apply.
+    programme_id: int | None = Field(default=None, foreign_key="programmes.id", index=True)
     created_by_id: int = Field(foreign_key="users.id")
     started_at: datetime | None = _ts(nullable=True)
     planned_end: date | None = Field(default=None)
@@ -118,6 +169,83 @@ class Mentorship(SQLModel, table=True):
     created_at: datetime = _created()
     # One of the pair said they had the intro meeting outside the bot (opens the decision).
     intro_met_outside_at: datetime | None = _ts(nullable=True)
+
+
+class ProgrammeMember(SQLModel, table=True):
+    __tablename__ = "programme_members"
+    __table_args__ = (UniqueConstraint("programme_id", "user_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programmes.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    role: str = Field(max_length=16)
+    joined_at: datetime = _created()
+
+
+class MentorProfile(SQLModel, table=True):
+    """What a mentor tells the adepts of one programme about themselves.
+
+    Visible to members of that programme only. Filtering happens after decryption,
+    in Python: a programme's directory is hundreds of profiles, not millions.
+    """
+
+    __tablename__ = "mentor_profiles"
+    __table_args__ = (UniqueConstraint("programme_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programmes.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    # The programme's areas chosen, one per line, and the mentor's own words.
+    areas: str | None = _secret("mentor_profiles", "areas")
+    other_areas: str | None = _secret("mentor_profiles", "other_areas")
+    career: str | None = _secret("mentor_profiles", "career")
+    organisation: str | None = _secret("mentor_profiles", "organisation")
+    # Language codes, comma-separated ("sv,en"): settings, not something anyone wrote.
+    languages: str = Field(default="sv", max_length=32)
+    # How many new adepts the mentor can take now.
+    capacity: int = Field(default=1)
+    published_at: datetime | None = _ts(nullable=True)
+    paused_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _created()
+
+
+class MentorRequest(SQLModel, table=True):
+    """An adept asks a mentor from the directory; accepting starts a mentorship."""
+
+    __tablename__ = "mentor_requests"
+    __table_args__ = (Index("ix_mentor_requests_mentor_state", "mentor_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programmes.id", index=True)
+    mentor_id: int = Field(foreign_key="users.id")
+    adept_id: int = Field(foreign_key="users.id", index=True)
+    note: str | None = _secret("mentor_requests", "note")
+    state: str = Field(default=RequestState.PENDING, max_length=12)
+    # The mentor's own reason for declining: kept for them, never shown to the adept.
+    decline_reason: str | None = _secret("mentor_requests", "decline_reason")
+    mentorship_id: int | None = Field(default=None, foreign_key="mentorships.id")
+    created_at: datetime = _created()
+    decided_at: datetime | None = _ts(nullable=True)
+
+
+class Announcement(SQLModel, table=True):
+    """A coordinator's message to a programme's mentors, adepts or everyone.
+
+    Sent through the outbox (rows name it in `outbox.announcement_id`), so delivered
+    and unreachable are counted from the outbox's own states.
+    """
+
+    __tablename__ = "announcements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programmes.id", index=True)
+    author_id: int = Field(foreign_key="users.id")
+    # "mentor", "adept" or "all".
+    audience: str = Field(max_length=8)
+    text: str | None = _secret("announcements", "text")
+    created_at: datetime = _created()
+    confirmed_at: datetime | None = _ts(nullable=True)
+    recipients: int = Field(default=0)
 
 
 class MentorshipTransition(SQLModel, table=True):
@@ -348,6 +476,10 @@ class SupportReport(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
+    # "report" (a problem in the person's words) or "contact" (please get in touch:
+    # the only way a name reaches a coordinator, and only once the person confirms).
+    kind: str = Field(default="report", max_length=12)
+    programme_id: int | None = Field(default=None)
     text: str | None = _secret("support_reports", "text")
     created_at: datetime = _created()
     sent_at: datetime | None = _ts(nullable=True)
@@ -378,6 +510,7 @@ class Notification(SQLModel, table=True):
     meeting_id: int | None = Field(default=None, index=True)
     goal_id: int | None = Field(default=None, index=True)
     checkin_id: int | None = Field(default=None, index=True)
+    announcement_id: int | None = Field(default=None, index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     state: str = Field(default=OutboxState.PENDING, max_length=12)
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -11,6 +11,7 @@ from bot.domain import invites as rules
 from bot.domain.mentorship import OPEN_STATES, check_transition, other_role
 from bot.i18n import N_, Phrase, t
 from bot.usecases import Refused, notify
+from bot.usecases import programmes as programmes_uc
 from storage import mentorships, users
 from storage.mentorships import Pairing
 from storage.models import Invite, MentorshipState, Role, User
@@ -53,10 +54,13 @@ async def create_invitation(
 ) -> Invite:
     if role not in (Role.MENTOR, Role.ADEPT):
         raise Refused("pairing.unknown_role")
+    programme = await programmes_uc.for_new_pair(session, user=creator, now=now)
     mentorship = await mentorships.create(
         session, creator=creator, role=role, state=MentorshipState.INVITED
     )
     assert mentorship.id is not None and creator.id is not None
+    mentorship.programme_id = programme.id
+    await programmes_uc.join_as(session, programme=programme, user=creator, role=role, now=now)
     await mentorships.record_transition(
         session,
         mentorship=mentorship,
@@ -129,6 +133,8 @@ async def accept_invitation(
     target = check_transition(mentorship.state, MentorshipState.INTRO)
     my_role = other_role(invite.inviter_role)
     await mentorships.add_member(session, mentorship=mentorship, user=user, role=my_role)
+    programme = await programmes_uc.of_pair(session, mentorship=mentorship, now=now)
+    await programmes_uc.join_as(session, programme=programme, user=user, role=my_role, now=now)
     invite.used_at, invite.used_by_id = now, user.id
     await mentorships.record_transition(
         session, mentorship=mentorship, to_state=target, actor_id=user.id, at=now
