@@ -59,6 +59,11 @@ async def default(session: AsyncSession, *, now: datetime) -> Programme:
     )
 
 
+async def every(session: AsyncSession) -> list[Programme]:
+    """All programmes, oldest first (for the deployment's super-coordinators)."""
+    return list(await session.exec(select(Programme).order_by(col(Programme.id))))
+
+
 async def by_code(session: AsyncSession, *, code: str) -> Joining | None:
     """The programme whose mentor, adept or coordinator join code this is."""
     found = (

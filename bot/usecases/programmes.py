@@ -36,3 +36,36 @@ async def join_as(
     await programmes.add_member(
         session, programme_id=programme.id, user_id=user.id, role=role, now=now
     )
+
+
+async def coordinated_by(
+    session: AsyncSession, *, user: User, super_coordinators: frozenset[int] | list[int]
+) -> list[Programme]:
+    """The programmes this person coordinates: every programme for the deployment's
+    super-coordinators (`ADMIN_IDS`, Telegram ids), else those they are a coordinator of."""
+    if user.telegram_id in super_coordinators:
+        every = await programmes.every(session)
+        if not any(p.is_default for p in every):
+            every.insert(0, await programmes.default(session, now=user.created_at))
+        return every
+    assert user.id is not None
+    return [
+        programme
+        for programme, roles in await programmes.programmes_of(session, user_id=user.id)
+        if "coordinator" in roles
+    ]
+
+
+async def coordinates(
+    session: AsyncSession,
+    *,
+    user: User,
+    programme_id: int,
+    super_coordinators: frozenset[int] | list[int],
+) -> bool:
+    """Whether this person may see this programme's counts and speak to its members."""
+    if user.telegram_id in super_coordinators:
+        return True
+    assert user.id is not None
+    roles = await programmes.roles_in(session, programme_id=programme_id, user_id=user.id)
+    return "coordinator" in roles
