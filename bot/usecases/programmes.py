@@ -6,8 +6,10 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import N_, t
 from storage import programmes
 from storage.models import Mentorship, Programme, User
+from storage.types import utcnow
 
 
 async def for_new_pair(session: AsyncSession, *, user: User, now: datetime) -> Programme:
@@ -46,7 +48,7 @@ async def coordinated_by(
     if user.telegram_id in super_coordinators:
         every = await programmes.every(session)
         if not any(p.is_default for p in every):
-            every.insert(0, await programmes.default(session, now=user.created_at))
+            every.insert(0, await programmes.default(session, now=utcnow()))
         return every
     assert user.id is not None
     return [
@@ -69,3 +71,11 @@ async def coordinates(
     assert user.id is not None
     roles = await programmes.roles_in(session, programme_id=programme_id, user_id=user.id)
     return "coordinator" in roles
+
+
+DEFAULT_NAME = N_("programme.default_name")
+
+
+def name_of(programme: Programme, language: str) -> str:
+    """How a programme is named to people: its own name, or (the default programme) ours."""
+    return programme.name or t(language, DEFAULT_NAME)
