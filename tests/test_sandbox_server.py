@@ -134,14 +134,18 @@ def test_the_production_bot_cannot_travel_in_time(tmp_path: Path) -> None:
     assert not any(path.startswith("/sandbox") for path in paths)
 
 
-async def test_the_sandbox_uses_its_own_database_and_two_swedish_people(
+async def test_the_sandbox_uses_its_own_database_and_three_swedish_people(
     sandbox: SandboxServer, http: aiohttp.ClientSession
 ) -> None:
     assert sandbox.database_path.name == "sandbox.sqlite3"
     assert sandbox.database_path.exists()
     async with http.get(f"{sandbox.url}sandbox/info") as answer:
         info = await answer.json()
-    assert [p["label"] for p in info["people"]] == ["Astrid (adept)", "Mikael (mentor)"]
+    assert [p["label"] for p in info["people"]] == [
+        "Astrid (adept)",
+        "Mikael (mentor)",
+        "Karin (coordinator)",
+    ]
     assert {p["language_code"] for p in info["people"]} == {"sv"}
     assert info["bot_username"] == "mentorship_companion_bot"
     local = datetime.fromisoformat(
@@ -158,13 +162,13 @@ async def test_a_person_can_be_added_with_a_name_and_a_language(
         assert answer.status == 200
         sam = await answer.json()
     assert sam == {
-        "user_id": 1003,
+        "user_id": 1004,
         "first_name": "Sam",
         "language_code": "en",
         "role": None,
         "label": "Sam",
     }
-    assert any(u["id"] == 1003 and u["language_code"] == "en" for u in sandbox.emulator.users())
+    assert any(u["id"] == 1004 and u["language_code"] == "en" for u in sandbox.emulator.users())
     for bad in (
         {"first_name": "", "language_code": "sv"},
         {"first_name": "X", "language_code": "de"},
@@ -172,7 +176,12 @@ async def test_a_person_can_be_added_with_a_name_and_a_language(
         async with http.post(url, json=bad) as answer:
             assert answer.status == 400
     async with http.get(url) as answer:
-        assert [p["first_name"] for p in await answer.json()] == ["Astrid", "Mikael", "Sam"]
+        assert [p["first_name"] for p in await answer.json()] == [
+            "Astrid",
+            "Mikael",
+            "Karin",
+            "Sam",
+        ]
 
 
 async def test_other_sites_cannot_use_the_control_api(
@@ -413,7 +422,9 @@ async def test_trying_the_planners_ahead_leaves_the_database_as_it_was(
     assert await sandbox.rehearsal.plans_anything(now + timedelta(days=33))
     async with db.session() as session:
         assert (await session.exec(select(func.count()).select_from(Notification))).one() == 0
-        assert (await session.exec(select(func.count()).select_from(CheckIn))).one() == 0
+        # The seeded history of earlier pairs has check-ins; this pair has none yet.
+        of_pair = select(func.count()).where(CheckIn.mentorship_id == pair.mentorship_id)
+        assert (await session.exec(of_pair)).one() == 0
     first = await sandbox.rehearsal.first_pass(now, now + timedelta(days=40))
     assert first is not None
     # The first hourly pass after the nudge to book falls due: four weeks after the start.

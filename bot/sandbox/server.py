@@ -35,9 +35,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import col, select
 from telegram import Update
 
-from bot import planning, scheduler
+from bot import planning, scheduler, services
 from bot.app import AnyApplication, build_application
 from bot.clock import TravellingClock
+from bot.sandbox import seed
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.settings import Language, Settings
 from storage import outbox
@@ -152,7 +153,10 @@ class SandboxPerson:
 DEFAULT_PEOPLE = (
     SandboxPerson(1001, "Astrid", "sv", "adept"),
     SandboxPerson(1002, "Mikael", "sv", "mentor"),
+    # The programme's coordinator: in the sandbox's ADMIN_IDS (see `SandboxServer._start`).
+    SandboxPerson(1003, "Karin", "sv", "coordinator"),
 )
+CAST = seed.Cast(adept=1001, mentor=1002, coordinator=1003)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,11 +338,18 @@ class SandboxServer:
             update={
                 "database_url": self.database_url,
                 "telegram_api_url": f"{self.url}bot",
+                "admin_ids": sorted({*self.settings.admin_ids, CAST.coordinator}),
             }
         )
         application = build_application(bot_settings, token=SANDBOX_TOKEN, clock=self.clock)
         self.application = application
         await application.initialize()
+        await seed.seed(
+            services.of_app(application).db,
+            cast=CAST,
+            names={person.user_id: person.first_name for person in DEFAULT_PEOPLE},
+            now=self.clock.now(),
+        )
         if application.post_init:
             await application.post_init(application)
         await application.start()
@@ -346,6 +357,7 @@ class SandboxServer:
         await application.updater.start_polling(
             poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES
         )
+        await seed.greet(application.bot, cast=CAST)
 
     def _fresh_database(self) -> None:
         # A fresh database each start: the emulator keeps chats in memory only, so a
