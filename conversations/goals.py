@@ -830,8 +830,24 @@ async def render_deadline(ctx: scheduler.RenderContext) -> scheduler.Outgoing | 
     )
 
 
+async def render_goals_later(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
+    """"Later" has come: the adept is invited to write a first goal, unless they began one."""
+    mentorship_id = int(ctx.notification.payload["mentorship_id"])
+    seen = await goals_later.reminder_wanted(
+        ctx.session, mentorship_id=mentorship_id, user=ctx.recipient
+    )
+    if seen is None or seen.partner is None:
+        return None
+    language = ctx.recipient.language
+    return scheduler.Outgoing(
+        text=t(language, "goal.later_reminder", name=pairing.display_name(seen.partner)),
+        buttons=[[(t(language, "goal.button.new"), f"g:new:{mentorship_id}")]],
+    )
+
+
 scheduler.register("goal_review", render_review)
 scheduler.register("goal_deadline", render_deadline)
+scheduler.register(goals_later.REMINDER_KIND, render_goals_later)
 
 
 # -- wiring ---------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot import scheduler
 from bot.clock import TravellingClock
 from storage.db import Database
-from storage.models import Goal, Mentorship
+from storage.models import Goal, Mentorship, Notification
 from tests.factories import intro_pair_awaiting_contract
 from tests.harness import Person
 
@@ -102,3 +103,65 @@ async def test_a_pair_agrees_to_set_goals_later_from_the_activation_message(
     async with db.session() as session:
         mentorship = await session.get(Mentorship, mentorship_id)
     assert mentorship is not None and mentorship.goals_later_at is not None
+
+
+async def _agree_on_later(sam: Person, maria: Person) -> None:
+    await maria.ask("/contract")
+    sam.mark_read()
+    await maria.press("Accept ✅")
+    active = await sam.expect("is now active")
+    maria.mark_read()
+    await sam.press("🕓 We'll set goals later", message_id=active.message_id)
+    asked = await maria.expect("Sam would like to set the goals a little later")
+    sam.mark_read()
+    await maria.press("Fine, later ✅", message_id=asked.message_id)
+    await sam.expect("Agreed with Maria: goals come later")
+
+
+async def test_goals_agreed_for_later_come_back_to_the_mentee_after_six_weeks(
+    people: People, db: Database, clock: TravellingClock, dispatcher: scheduler.Dispatcher
+) -> None:
+    sam, maria = people("Sam", "en"), people("Maria", "en")
+    await intro_pair(db, clock, sam, maria)
+    await _agree_on_later(sam, maria)
+    await dispatcher.run_once()
+    sam.mark_read()
+    maria.mark_read()
+
+    clock.advance(timedelta(weeks=5))
+    await dispatcher.run_once()
+    assert not [m for m in await sam.quiet(0.3) if "time to write a first goal" in m.text]
+
+    clock.advance(timedelta(weeks=1, hours=1))
+    await dispatcher.run_once()
+    reminder = await sam.expect("maybe it is time to write a first goal")
+    assert "You and Maria agreed" in reminder.text
+    # Only the mentee is reminded: goals are theirs.
+    assert not [m for m in await maria.quiet(0.3) if "first goal" in m.text]
+    await sam.press("➕ New goal", message_id=reminder.message_id)
+    await sam.expect("1/4 · S – Specific")
+
+
+async def test_no_reminder_when_the_mentee_began_a_goal_meanwhile(
+    people: People, db: Database, clock: TravellingClock, dispatcher: scheduler.Dispatcher
+) -> None:
+    sam, maria = people("Sam", "en"), people("Maria", "en")
+    await intro_pair(db, clock, sam, maria)
+    await _agree_on_later(sam, maria)
+    clock.advance(timedelta(weeks=3))
+    await sam.ask("/goal")
+    await sam.send("Lead the weekly planning myself")
+    await sam.expect("2/4")
+    await dispatcher.run_once()
+    sam.mark_read()
+
+    clock.advance(timedelta(weeks=4))
+    report = await dispatcher.run_once()
+    assert not [m for m in await sam.quiet(0.3) if "first goal" in m.text]
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Notification).where(Notification.kind == "goals_later_reminder")
+            )
+        ).all()
+    assert [r.state for r in rows] == ["cancelled"], report

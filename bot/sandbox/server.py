@@ -103,6 +103,7 @@ KIND_LABELS = {
     "contract_review": "contract to review",
     "goal_review": "goal to review",
     "goal_deadline": "goal deadline",
+    "goals_later_reminder": "reminder to set the goals agreed for later",
     "diary_shared": "shared diary entry",
     "retention_reminder": "reminder before old texts are erased",
 }

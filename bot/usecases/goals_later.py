@@ -4,18 +4,21 @@ to wait, so the bot does not push for them meanwhile."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import N_
 from bot.usecases import Refused, notify
 from bot.usecases.pairing import member_view
-from storage import mentorships
+from storage import goals, mentorships
 from storage.mentorships import Pairing
 from storage.models import MentorshipState, Role, User
 
 OPEN = frozenset({MentorshipState.INTRO, MentorshipState.ACTIVE})
+# "Later" means after a few meetings: at the usual three-week rhythm, two or three.
+REMINDER_AFTER = timedelta(weeks=6)
+REMINDER_KIND = "goals_later_reminder"
 
 
 async def _pair(session: AsyncSession, *, mentorship_id: int, user: User, role: Role) -> Pairing:
@@ -81,4 +84,36 @@ async def answer(
                 now=now,
                 mentorship_id=mentorship_id,
             )
+        # Goals are the adept's: they are the one reminded, once, that "later" has come.
+        await notify.queue(
+            session,
+            recipient=seen.partner,
+            kind=REMINDER_KIND,
+            dedupe=f"goals-later:{mentorship_id}:remind",
+            due_at=now + REMINDER_AFTER,
+            payload={"mentorship_id": mentorship_id},
+            mentorship_id=mentorship_id,
+        )
     return seen
+
+
+async def reminder_wanted(
+    session: AsyncSession, *, mentorship_id: int, user: User
+) -> Pairing | None:
+    """The pair, if the adept should still be reminded: the mentorship is under way and
+    they have not started a goal meanwhile (a draft counts: they have begun)."""
+    assert user.id is not None
+    seen = await mentorships.pairing(session, mentorship_id=mentorship_id, user_id=user.id)
+    if (
+        seen is None
+        or seen.partner is None
+        or seen.me.role != Role.ADEPT
+        or seen.mentorship.state != MentorshipState.ACTIVE
+    ):
+        return None
+    started = [
+        goal
+        for goal in await goals.of_mentorship(session, mentorship_id=mentorship_id)
+        if goal.owner_id == user.id
+    ]
+    return None if started else seen
