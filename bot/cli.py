@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mentorbot {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot with long polling (migrates the database first)")
-    webhook = commands.add_parser("webhook", help="run the bot behind PTB's webhook server")
+    webhook = commands.add_parser(
+        "webhook", help="run the bot behind a webhook (answers Telegram once an update is handled)"
+    )
     webhook.add_argument("--url", help="public URL Telegram calls (default: WEBHOOK_URL)")
     webhook.add_argument("--listen", help="address to bind (default: WEBHOOK_LISTEN)")
     webhook.add_argument("--port", type=int, help="port to bind (default: WEBHOOK_PORT)")
@@ -95,11 +97,11 @@ def _migrate(settings: Settings) -> None:
 
 
 def _webhook_options(settings: Settings, args: argparse.Namespace, token: str) -> dict[str, Any]:
-    """What `run_webhook` needs, checked before anything connects anywhere.
+    """What `bot.webhook.serve` needs, checked before anything connects anywhere.
 
     The URL path is the bot's public numeric id, so the secret Telegram echoes in
-    `X-Telegram-Bot-Api-Secret-Token` is what keeps forged updates out; PTB's
-    webhook server answers a request without the right one with 403.
+    `X-Telegram-Bot-Api-Secret-Token` is what keeps forged updates out; the webhook
+    server answers a request without the right one with 403.
     """
     url = args.url or settings.webhook_url
     if not url:
@@ -124,23 +126,11 @@ def _webhook_options(settings: Settings, args: argparse.Namespace, token: str) -
     }
 
 
-def _limit_webhook_bodies() -> None:
-    """Make PTB's tornado webhook server refuse bodies over `MAX_WEBHOOK_BODY`.
-
-    PTB creates the `HTTPServer` itself with no size option; tornado's `Configurable`
-    defaults apply to every HTTPServer created afterwards, and this process serves
-    nothing else. Tornado answers an oversized body with 400 and closes the connection.
-    """
-    from tornado.httpserver import HTTPServer
-
-    HTTPServer.configure(None, max_body_size=MAX_WEBHOOK_BODY)
-
-
 def _connect(application: Any, settings: Settings) -> None:
     """Meet Telegram (getMe) before PTB's run loop does, to fail in one line.
 
     PTB would log the failure with a traceback and re-raise it. Initialising on the
-    event loop that `run_polling`/`run_webhook` then pick up makes their own
+    event loop that `run_polling`/`bot.webhook.serve` then pick up makes their own
     initialisation a no-op, so nothing is done twice.
     """
     from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -245,10 +235,11 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _serve_webhook(application: Any, webhook: dict[str, Any]) -> None:
-    from telegram import Update
+    from bot import webhook as server
 
-    _limit_webhook_bodies()
-    application.run_webhook(**webhook, allowed_updates=Update.ALL_TYPES)
+    asyncio.get_event_loop().run_until_complete(
+        server.serve(application, **webhook, max_body=MAX_WEBHOOK_BODY)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
