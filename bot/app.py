@@ -28,6 +28,7 @@ from bot.keys import load_keyring
 from bot.settings import Settings
 from bot.unit_of_work import CommittingRequest, StoredSteps, UnitOfWorkProcessor
 from conversations import (
+    announcements,
     chat_member,
     checkins,
     choose,
@@ -187,6 +188,7 @@ def build_application(
                 closing.conversation(),
                 support.conversation(),
                 privacy.conversation(),
+                announcements.conversation(),
             )
         ]
     )
@@ -205,6 +207,7 @@ def build_application(
             *closing.handlers(),
             *support.handlers(),
             *privacy.handlers(),
+            *announcements.handlers(),
         ]
     )
     application.add_handlers([diary.continuation(), *fallback.handlers()])

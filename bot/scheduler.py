@@ -12,7 +12,8 @@ repeats at most the sends in flight (`concurrency`, 1 if configured so).
 
 Feature modules add kinds with `register(kind, renderer)`. A renderer returns
 the message, or None when it no longer applies (the row is then cancelled),
-or raises `RenderError` when it can never be rendered (the row fails).
+or raises `RenderError` when it can never be rendered (the row fails), or
+`RenderLater` when it is not time yet (the row waits, as in quiet hours).
 """
 
 from __future__ import annotations
@@ -136,6 +137,15 @@ Renderer = Callable[[RenderContext], Awaitable[Outgoing | None]]
 
 class RenderError(Exception):
     """The row can never be rendered (malformed payload, missing data): it fails at once."""
+
+
+class RenderLater(Exception):
+    """Not yet: what the row reports is still under way (an announcement's count waits for
+    its last delivery). The row goes back to pending until `due_at`, no attempt counted."""
+
+    def __init__(self, due_at: datetime) -> None:
+        super().__init__("not yet")
+        self.due_at = due_at
 
 
 _RENDERERS: dict[str, Renderer] = {}
@@ -1017,6 +1027,14 @@ class Dispatcher:
             # the other rows of the batch share the session.
             async with session.begin_nested():
                 outgoing = await renderer(context)
+        except RenderLater as later:
+            # Claimable again once the reschedule is written, in this very run too.
+            self._held.discard(row.id)
+            ledger.add(
+                _mark(outbox.reschedule, row, due_at=later.due_at, count_attempt=False, error=None)
+            )
+            log.debug("outbox %s id=%s not yet: again later", row.kind, row.id)
+            return Outcome.DEFERRED
         except RenderError as exc:
             ledger.add(_mark(outbox.mark_failed, row, error=f"RenderError: {exc}"[:200]))
             log.error("outbox %s id=%s cannot be rendered: %s", row.kind, row.id, describe(exc))

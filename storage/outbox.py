@@ -55,6 +55,7 @@ async def enqueue(
     meeting_id: int | None = None,
     goal_id: int | None = None,
     checkin_id: int | None = None,
+    announcement_id: int | None = None,
 ) -> bool:
     """Queue a message; False (and nothing changed) when `key` was queued before.
 
@@ -62,8 +63,8 @@ async def enqueue(
     statement would abort a PostgreSQL transaction, and callers enqueue inside
     the same unit of work that records what the message is about.
 
-    `meeting_id`, `goal_id` and `checkin_id` say what the row is about; lookups and
-    `cancel` use them (indexed), never a prefix of the key.
+    `meeting_id`, `goal_id`, `checkin_id` and `announcement_id` say what the row is
+    about; lookups and `cancel` use them (indexed), never a prefix of the key.
     """
     row = Queued(
         key=key,
@@ -76,6 +77,7 @@ async def enqueue(
         meeting_id=meeting_id,
         goal_id=goal_id,
         checkin_id=checkin_id,
+        announcement_id=announcement_id,
     )
     return await enqueue_many(session, [row]) == 1
 
@@ -94,6 +96,7 @@ class Queued:
     meeting_id: int | None = None
     goal_id: int | None = None
     checkin_id: int | None = None
+    announcement_id: int | None = None
 
 
 @cache
@@ -135,6 +138,7 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[Queued]) -> int:
             "meeting_id": row.meeting_id,
             "goal_id": row.goal_id,
             "checkin_id": row.checkin_id,
+            "announcement_id": row.announcement_id,
         }
         for row in rows
     ]
