@@ -831,7 +831,7 @@ async def render_deadline(ctx: scheduler.RenderContext) -> scheduler.Outgoing | 
 
 
 async def render_goals_later(ctx: scheduler.RenderContext) -> scheduler.Outgoing | None:
-    """"Later" has come: the adept is invited to write a first goal, unless they began one."""
+    """ "Later" has come: the adept is invited to write a first goal, unless they began one."""
     mentorship_id = int(ctx.notification.payload["mentorship_id"])
     seen = await goals_later.reminder_wanted(
         ctx.session, mentorship_id=mentorship_id, user=ctx.recipient

@@ -106,6 +106,8 @@ KIND_LABELS = {
     "goals_later_reminder": "reminder to set the goals agreed for later",
     "diary_shared": "shared diary entry",
     "retention_reminder": "reminder before old texts are erased",
+    "announcement": "announcement from the coordinator",
+    "announcement_report": "count of a delivered announcement",
 }
 # Why a row ended without being sent, from the state and `last_error` the dispatcher
 # and the cancelling use cases leave (see `bot.scheduler`, `storage.outbox`).
