@@ -45,6 +45,7 @@ from conversations import (
     questions,
     settings,
     start,
+    stats,
     support,
 )
 from storage import crypto
@@ -204,6 +205,7 @@ def build_application(
             *goals.handlers(),
             *closing.handlers(),
             *support.handlers(),
+            *stats.handlers(),
             *privacy.handlers(),
         ]
     )
