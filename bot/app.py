@@ -46,6 +46,7 @@ from conversations import (
     questions,
     settings,
     start,
+    stats,
     support,
 )
 from storage import crypto
@@ -206,6 +207,7 @@ def build_application(
             *goals.handlers(),
             *closing.handlers(),
             *support.handlers(),
+            *stats.handlers(),
             *privacy.handlers(),
             *announcements.handlers(),
         ]

@@ -1,5 +1,6 @@
-"""/support always answers; a problem can be reported to the coordinators after the
-person confirms; /stats gives the coordinators counts, never content.
+"""/support always answers; a problem can be reported to the coordinators, or a coordinator
+asked to get in touch, after the person confirms (the coordinators' /stats lives in
+`conversations/stats.py`).
 
 Also here, as they all lead to the same help: "I'm worried about the other person"
 (`sup:worry`), the code of conduct (`sup:coc`), and the private signals the bot sends
@@ -25,31 +26,17 @@ from telegram.ext import (
 from bot import scheduler, services
 from bot.i18n import N_, t
 from bot.usecases import pairing, signals
+from bot.usecases import programmes as programmes_uc
 from bot.usecases import support as usecase
 from conversations.common import Context, answer_button, keyboard
 from conversations.help import conduct_text, support_text
 from conversations.step import END, State, Step, step
-from storage.models import SupportReport
+from storage.models import SupportReport, User
 
 log = logging.getLogger("mentorbot.support")
 
 FLOW = "support"
 WRITING = "writing"
-STATE_NAMES = (
-    N_("stats.state.invited"),
-    N_("stats.state.intro"),
-    N_("stats.state.active"),
-    N_("stats.state.closing"),
-    N_("stats.state.closed"),
-    N_("stats.state.declined"),
-    N_("stats.state.ended_early"),
-)
-REASON_NAMES = (
-    N_("closing.reason.chemistry"),
-    N_("closing.reason.conditions"),
-    N_("closing.reason.confidentiality"),
-    N_("closing.reason.other"),
-)
 
 
 @step()
@@ -63,8 +50,7 @@ async def support(s: Step) -> State:
         [(N_("support.button.worried"), "sup:worry")],
         [(N_("conduct.button"), "sup:coc")],
     ]
-    if settings.admin_ids:
-        rows.append([(N_("support.button.report"), "sup:rep")])
+    rows += await _coordinator_buttons(s)
     await s.say(text, keyboard(s.language, rows))
     return None
 
@@ -182,22 +168,75 @@ async def typed_report(s: Step) -> State:
     )
 
 
+async def _coordinator_buttons(s: Step) -> list[list[tuple[str, str]]]:
+    """Report a problem, ask to be contacted: offered when someone would receive them."""
+    reachable = await s.do(
+        usecase.can_reach_coordinator,
+        user=s.person,
+        super_coordinators=services.of(s.context).settings.admin_ids,
+        now=s.now,
+    )
+    if not reachable:
+        return []
+    return [
+        [(N_("support.button.report"), "sup:rep")],
+        [(N_("support.button.contact"), "sup:contact")],
+    ]
+
+
+def _username(user: User, language: str) -> str:
+    return f"@{user.username}" if user.username else t(language, N_("support.no_username"))
+
+
+@step()
+async def ask_contact(s: Step) -> State:
+    """What the coordinator would get, exactly, before anything is sent."""
+    draft = await s.do(usecase.draft_contact, user=s.person, now=s.now)
+    buttons = [
+        [(N_("support.button.send"), f"sup:send:{draft.report.id}")],
+        [(N_("support.button.discard"), f"sup:drop:{draft.report.id}")],
+    ]
+    return await s.reply(
+        N_("support.confirm_contact"),
+        next=None,
+        markup=keyboard(s.language, buttons),
+        name=pairing.display_name(s.person),
+        username=_username(s.person, s.language),
+        programme=programmes_uc.name_of(draft.programme, s.language),
+    )
+
+
 async def _tell_coordinators(s: Step, report: SupportReport) -> int:
-    """Send the report to every coordinator; how many it reached."""
+    """Send the report or contact request to the coordinators of its programme (else the
+    super-coordinators), each in their language; how many it reached."""
     settings = services.of(s.context).settings
     user = s.person
-    text = t(
-        "sv" if settings.default_language == "sv" else "en",
-        "support.report_to_coordinator",
-        name=pairing.display_name(user),
-        username=f"@{user.username}" if user.username else "—",
-        user_id=user.telegram_id,
-        report=report.text or "",
+    found = await s.do(
+        usecase.recipients,
+        programme_id=report.programme_id,
+        super_coordinators=settings.admin_ids,
+        default_language=settings.default_language,
     )
+    programme = await s.do(usecase.programme_named, report=report)
     delivered = 0
-    for admin in settings.admin_ids:
+    for recipient in found:
+        language = recipient.language
+        key = (
+            N_("support.contact_to_coordinator")
+            if report.kind == usecase.CONTACT
+            else N_("support.report_to_coordinator")
+        )
+        text = t(
+            language,
+            key,
+            name=pairing.display_name(user),
+            username=_username(user, language),
+            user_id=user.telegram_id,
+            report=report.text or "",
+            programme=programmes_uc.name_of(programme, language) if programme else "—",
+        )
         try:
-            await s.context.bot.send_message(admin, text)
+            await s.context.bot.send_message(recipient.telegram_id, text)
             delivered += 1
         except TelegramError as error:
             log.warning("a coordinator could not be reached: %s", type(error).__name__)
@@ -214,8 +253,10 @@ async def send_report(s: Step) -> State:
     assert query is not None
     await query.edit_message_reply_markup(None)
     if delivered:
+        kind = report.kind
         await s.do(usecase.mark_sent, report_id=report_id, now=s.now)
-        return await s.reply(N_("support.report_sent"), next=None)
+        sent = N_("support.contact_sent") if kind == usecase.CONTACT else N_("support.report_sent")
+        return await s.reply(sent, next=None)
     contact = services.of(s.context).settings.coordinator_contact
     await s.say(s.t(N_("support.report_not_sent")) + "\n\n" + support_text(s.language, contact))
     return None
@@ -236,36 +277,6 @@ async def cancel(s: Step) -> State:
     return await s.reply(N_("support.report_discarded"), next=END)
 
 
-def _stats_text(language: str, found: usecase.Counts) -> str:
-    lines = [t(language, "stats.title")]
-    for state, count in sorted(found.by_state.items()):
-        lines.append(t(language, "stats.line", label=t(language, f"stats.state.{state}"), n=count))
-    lines.append(t(language, "stats.meetings", n=found.meetings_last_30_days))
-    lines.append(
-        t(
-            language,
-            "stats.checkins",
-            n=found.checkins_answered,
-            average=round(found.average_rating, 1) if found.average_rating is not None else "—",
-        )
-    )
-    for reason, count in sorted(found.early_end_reasons.items()):
-        label = t(language, f"closing.reason.{reason}") if reason != "?" else "?"
-        lines.append(t(language, "stats.ended_because", label=label, n=count))
-    lines.append(t(language, "stats.reports", n=found.reports_sent))
-    return "\n".join(lines)
-
-
-@step()
-async def stats(s: Step) -> State:
-    """/stats for the coordinators in ADMIN_IDS: counts only."""
-    if s.person.telegram_id not in services.of(s.context).settings.admin_ids:
-        return await s.reply(N_("stats.coordinators_only"), next=None)
-    found = await s.do(usecase.counts, now=s.now)
-    await s.say(_stats_text(s.language, found))
-    return None
-
-
 def conversation() -> ConversationHandler[Context]:
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(ask_report, pattern=r"^sup:rep$")],
@@ -281,9 +292,9 @@ def handlers() -> list[BaseHandler[Update, Context, Any]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("support", support, filters=private),
-        CommandHandler("stats", stats, filters=private),
         CallbackQueryHandler(send_report, pattern=r"^sup:send:\d+$"),
         CallbackQueryHandler(drop_report, pattern=r"^sup:drop:\d+$"),
+        CallbackQueryHandler(ask_contact, pattern=r"^sup:contact$"),
         CallbackQueryHandler(worried, pattern=r"^sup:worry$"),
         CallbackQueryHandler(conduct, pattern=r"^sup:coc$"),
         CallbackQueryHandler(chemistry_answered, pattern=r"^sup:chem:\d{1,18}:(good|unsure|end)$"),

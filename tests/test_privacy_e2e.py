@@ -13,7 +13,8 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import JSON, String, Text, text
@@ -23,10 +24,11 @@ from bot.app import AnyApplication
 from bot.clock import TravellingClock
 from bot.i18n import t
 from bot.sandbox.emulator import BotAPIEmulator
-from bot.usecases import notify, support
+from bot.usecases import notify
 from bot.usecases import pairing as pairing_usecase
 from bot.usecases import privacy as usecase
-from storage import crypto, outbox
+from storage import crypto, outbox, programmes
+from storage import health as health_counts
 from storage.db import Database
 from storage.models import (
     AgendaItem,
@@ -408,6 +410,39 @@ TEXTS = {
 }
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """The exact numbers behind the coordinators' /stats (storage.health), over the
+    default programme, which holds the pairs made in these tests."""
+
+    checkins_answered: int
+    average_rating: float | None
+    meetings_last_30_days: int
+    reports_sent: int
+    by_state: dict[str, int]
+    early_end_reasons: dict[str | None, int]
+
+
+async def _coordinator_counts(session: Any, *, now: datetime) -> _Counts:
+    default = await programmes.default(session, now=now)
+    assert default.id is not None
+    scope = health_counts.Scope(default.id, with_unassigned=True)
+    answered, _ = await health_counts.checkins_due(session, scope=scope, now=now)
+    _, average = await health_counts.ratings_total(session, scope=scope)
+    meetings = await health_counts.held_meetings_since(
+        session, scope=scope, since=now - timedelta(days=30), now=now
+    )
+    sent = await health_counts.sent_to_coordinators(session, scope=scope)
+    return _Counts(
+        checkins_answered=answered,
+        average_rating=average,
+        meetings_last_30_days=len(meetings),
+        reports_sent=sent.get("report", 0),
+        by_state=await health_counts.pairs_by_state(session, scope=scope),
+        early_end_reasons=await health_counts.early_endings(session, scope=scope),
+    )
+
+
 @pytest.mark.parametrize(("language", "role"), [("sv", "adept"), ("en", "mentor")])
 async def test_deleteme_erases_the_person_after_two_confirmations_and_keeps_the_partners_records(
     people: People,
@@ -440,7 +475,7 @@ async def test_deleteme_erases_the_person_after_two_confirmations_and_keeps_the_
             due_at=clock.now() + timedelta(days=3),
             payload={"key": "privacy.erase.kept", "values": {}},
         )
-        counts_before = await support.counts(session, now=clock.now())
+        counts_before = await _coordinator_counts(session, now=clock.now())
 
     # Pressed by mistake: nothing happens without the word.
     first = await me.ask("/deleteme")
@@ -501,7 +536,7 @@ async def test_deleteme_erases_the_person_after_two_confirmations_and_keeps_the_
         assert planned is not None and planned.state == "cancelled"
         pending_to_me = await outbox.pending_for(session, recipient_id=me_user.id)
         assert pending_to_me == []
-        counts_after = await support.counts(session, now=clock.now())
+        counts_after = await _coordinator_counts(session, now=clock.now())
         # The partner's own export shows a former participant, in the partner's language.
         partner_data = await usecase.export(session, user=partner_user, now=clock.now())
     assert counts_after.checkins_answered == counts_before.checkins_answered

@@ -1,7 +1,8 @@
 """Charts as PNG images, drawn with matplotlib's Agg renderer (no display, no global state).
 
 matplotlib is imported inside the functions: it takes longer to import than the
-rest of the bot together, and only the closing summary draws a chart.
+rest of the bot together, and only the closing summary and the coordinators' /stats
+draw a chart.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from bot.i18n import LANGUAGES, t
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from bot.domain.health import ChartSeries as HealthSeries
+
 Series = Mapping[str, Sequence[tuple[date, int]]]
 
 # Pixels: wide enough for a year of monthly points, small enough for a chat preview.
@@ -27,6 +30,10 @@ DEFAULT_SIZE = (960, 540)
 DPI = 100
 # Ticks at every check-in date read well up to about a year; beyond, every few.
 MAX_DATE_TICKS = 12
+# The health chart has two panels, one above the other.
+HEALTH_SIZE = (960, 720)
+# A bar chart whose bars are all masked still shows a scale up to the masking limit.
+MASKED_TOP = 5
 
 
 def ratings_figure(
@@ -89,4 +96,70 @@ def ratings_chart(
         # A name with an emoji has no glyph in the bundled font; it is drawn without it.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         canvas.print_png(buffer)
+    return buffer.getvalue()
+
+
+# -- programme health (the coordinators' /stats) -----------------------------------------------
+
+
+def health_figure(
+    series: HealthSeries, *, title: str, language: str, size: tuple[int, int] = HEALTH_SIZE
+) -> Figure:
+    """Two charts: pairs by state at each month end (one line per state; a count under 5
+    leaves a gap), and meetings held per month (a count under 5 is no bar, labelled "<5").
+
+    Everything drawn comes from `series` (`bot.domain.health.chart_series`), which holds
+    masked values only."""
+    from matplotlib.figure import Figure
+
+    from bot.domain.health import SMALL, STATE_NAMES
+
+    lang = language if language in LANGUAGES else "en"
+    width, height = size
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
+    figure.suptitle(title)
+    pairs, meetings = figure.subplots(2, 1, sharex=True)
+    positions = list(range(len(series.months)))
+    labels = [format_date(month, "MMM yy", locale=lang) for month in series.months]
+    for state, values in series.pairs:
+        pairs.plot(
+            positions,
+            [float("nan") if v is None else v for v in values],
+            marker="o",
+            linewidth=2,
+            label=t(lang, STATE_NAMES[state]),
+        )
+    pairs.set_title(t(lang, "health.chart.pairs"))
+    pairs.set_ylabel(t(lang, "health.chart.pairs_axis"))
+    pairs.set_ylim(bottom=0)
+    pairs.grid(True, alpha=0.3)
+    if series.pairs:
+        pairs.legend(loc="upper left", fontsize="small")
+    meetings.bar(positions, list(series.meetings), color="tab:blue")
+    for position, small in zip(positions, series.meetings_small, strict=True):
+        if small:
+            meetings.annotate(
+                SMALL, (position, 0), ha="center", va="bottom", fontsize="small", color="gray"
+            )
+    meetings.set_title(t(lang, "health.chart.meetings"))
+    meetings.set_ylabel(t(lang, "health.chart.meetings_axis"))
+    meetings.set_ylim(bottom=0, top=max([*series.meetings, MASKED_TOP]) * 1.15)
+    meetings.set_xticks(positions, labels)
+    meetings.grid(True, axis="y", alpha=0.3)
+    meetings.set_xlabel(t(lang, "health.chart.small_note"), fontsize="small", color="gray")
+    return figure
+
+
+def health_chart(
+    series: HealthSeries, *, title: str, language: str, size: tuple[int, int] = HEALTH_SIZE
+) -> bytes:
+    """The programme health chart as a PNG of `size` pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = health_figure(series, title=title, language=language, size=size)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # A programme name with an emoji has no glyph in the bundled font.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()

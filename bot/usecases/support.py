@@ -1,23 +1,30 @@
-"""Problems reported to the coordinators, and the counts coordinators may see."""
+"""Problems reported to the coordinators, and requests that a coordinator get in touch.
+
+Both go to the coordinators of the person's programme (the programme of their current
+mentorship, else their only programme, else the default one), or to the deployment's
+super-coordinators (`ADMIN_IDS`) when that programme has none. Nothing is sent until
+the person confirms; a report's text is deleted once delivered, and a contact request
+never had one: the coordinator gets the person's name and @username, nothing more."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.usecases import Refused
-from storage import mentorships
+from bot.usecases import programmes as programmes_uc
+from storage import mentorships, programmes, users
 from storage.models import (
-    CheckIn,
-    Meeting,
-    Mentorship,
+    Programme,
     SupportReport,
     User,
 )
+
+REPORT = "report"
+CONTACT = "contact"
 
 REPORT_MAX_CHARS = 3500
 
@@ -35,9 +42,94 @@ async def draft_report(
             "support.report_too_long", stay=True, limit=REPORT_MAX_CHARS, length=len(cleaned)
         )
     assert user.id is not None
-    report = SupportReport(user_id=user.id, text=cleaned, created_at=now)
+    programme = await programme_of(session, user=user, now=now)
+    report = SupportReport(
+        user_id=user.id, kind=REPORT, programme_id=programme.id, text=cleaned, created_at=now
+    )
     await mentorships.save(session, report)
     return report
+
+
+async def programme_of(session: AsyncSession, *, user: User, now: datetime) -> Programme:
+    """The programme whose coordinators someone asking for help turns to: that of their
+    current mentorship, else their only programme, else the default programme."""
+    assert user.id is not None
+    if user.current_mentorship_id is not None:
+        seen = await mentorships.pairing(
+            session, mentorship_id=user.current_mentorship_id, user_id=user.id
+        )
+        if seen is not None:
+            return await programmes_uc.of_pair(session, mentorship=seen.mentorship, now=now)
+    mine = await programmes.programmes_of(session, user_id=user.id)
+    if len(mine) == 1:
+        return mine[0][0]
+    return await programmes.default(session, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    telegram_id: int
+    language: str
+
+
+async def recipients(
+    session: AsyncSession,
+    *,
+    programme_id: int | None,
+    super_coordinators: Collection[int],
+    default_language: str,
+) -> list[Recipient]:
+    """Who hears of a report or contact request: the programme's coordinators, else the
+    super-coordinators; each in their own language when the bot knows them."""
+    found: list[Recipient] = []
+    if programme_id is not None:
+        found = [
+            Recipient(person.telegram_id, person.language)
+            for person in await programmes.coordinators(session, programme_id=programme_id)
+            if person.erased_at is None
+        ]
+    if found:
+        return found
+    for telegram_id in super_coordinators:
+        known = await users.get_by_telegram_id(session, telegram_id=telegram_id)
+        found.append(Recipient(telegram_id, known.language if known else default_language))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDraft:
+    """A contact request waiting for the person's confirmation, and where it would go."""
+
+    report: SupportReport
+    programme: Programme
+
+
+async def can_reach_coordinator(
+    session: AsyncSession, *, user: User, super_coordinators: Collection[int], now: datetime
+) -> bool:
+    programme = await programme_of(session, user=user, now=now)
+    found = await recipients(
+        session,
+        programme_id=programme.id,
+        super_coordinators=super_coordinators,
+        default_language=user.language,
+    )
+    return bool(found)
+
+
+async def draft_contact(session: AsyncSession, *, user: User, now: datetime) -> ContactDraft:
+    """A request to be contacted, kept unsent until the person confirms; it holds no text."""
+    assert user.id is not None
+    programme = await programme_of(session, user=user, now=now)
+    report = SupportReport(user_id=user.id, kind=CONTACT, programme_id=programme.id, created_at=now)
+    await mentorships.save(session, report)
+    return ContactDraft(report, programme)
+
+
+async def programme_named(session: AsyncSession, *, report: SupportReport) -> Programme | None:
+    if report.programme_id is None:
+        return None
+    return await programmes.get(session, programme_id=report.programme_id)
 
 
 async def my_report(session: AsyncSession, *, report_id: int, user: User) -> SupportReport:
@@ -58,65 +150,3 @@ async def mark_sent(session: AsyncSession, *, report_id: int, now: datetime) -> 
 async def discard(session: AsyncSession, *, report_id: int, user: User) -> None:
     report = await my_report(session, report_id=report_id, user=user)
     await session.delete(report)
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """Numbers only: the coordinators never see what anyone wrote."""
-
-    by_state: dict[str, int]
-    meetings_last_30_days: int
-    checkins_answered: int
-    average_rating: float | None
-    early_end_reasons: dict[str, int]
-    reports_sent: int
-
-
-async def counts(session: AsyncSession, *, now: datetime) -> Counts:
-    by_state = dict(
-        (state, int(n))
-        for state, n in await session.exec(
-            select(Mentorship.state, func.count()).group_by(Mentorship.state)
-        )
-    )
-    meetings = (
-        await session.exec(
-            select(func.count())
-            .select_from(Meeting)
-            .where(
-                Meeting.state == "confirmed",
-                col(Meeting.starts_at) <= now,
-                col(Meeting.starts_at) > now - timedelta(days=30),
-            )
-        )
-    ).one()
-    answered = (
-        await session.exec(
-            select(func.count(), func.avg(CheckIn.rating)).where(
-                col(CheckIn.answered_at).is_not(None)
-            )
-        )
-    ).one()
-    reasons = dict(
-        (reason or "?", int(n))
-        for reason, n in await session.exec(
-            select(Mentorship.end_reason, func.count())
-            .where(Mentorship.state == "ended_early")
-            .group_by(Mentorship.end_reason)
-        )
-    )
-    reports = (
-        await session.exec(
-            select(func.count())
-            .select_from(SupportReport)
-            .where(col(SupportReport.sent_at).is_not(None))
-        )
-    ).one()
-    return Counts(
-        by_state=by_state,
-        meetings_last_30_days=int(meetings),
-        checkins_answered=int(answered[0]),
-        average_rating=float(answered[1]) if answered[1] is not None else None,
-        early_end_reasons=reasons,
-        reports_sent=int(reports),
-    )
