@@ -34,6 +34,7 @@ from conversations import (
     closing,
     contract,
     diary,
+    directory,
     fallback,
     goals,
     help,
@@ -42,6 +43,7 @@ from conversations import (
     meetings,
     pairing,
     privacy,
+    profile,
     questions,
     settings,
     start,
@@ -187,6 +189,8 @@ def build_application(
                 closing.conversation(),
                 support.conversation(),
                 privacy.conversation(),
+                profile.conversation(),
+                directory.conversation(),
             )
         ]
     )
@@ -205,6 +209,8 @@ def build_application(
             *closing.handlers(),
             *support.handlers(),
             *privacy.handlers(),
+            *profile.handlers(),
+            *directory.handlers(),
         ]
     )
     application.add_handlers([diary.continuation(), *fallback.handlers()])

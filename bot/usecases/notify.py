@@ -20,7 +20,15 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
-from storage.models import Contract, Goal, GoalRevision, MeetingEvaluation, Membership, User
+from storage.models import (
+    Contract,
+    Goal,
+    GoalRevision,
+    MeetingEvaluation,
+    Membership,
+    MentorRequest,
+    User,
+)
 
 Buttons = list[list[tuple[str, str]]]  # rows of (translation key, callback data)
 
@@ -60,6 +68,8 @@ QUOTABLE: dict[str, tuple[type[SQLModel], frozenset[str]]] = {
     Contract.__tablename__: (Contract, frozenset({"change_request"})),
     GoalRevision.__tablename__: (GoalRevision, frozenset({"mentor_comment"})),
     Goal.__tablename__: (Goal, frozenset({"closed_reason"})),
+    # The adept's note to a mentor found in the directory (never the decline reason).
+    MentorRequest.__tablename__: (MentorRequest, frozenset({"note"})),
 }
 
 
