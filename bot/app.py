@@ -35,6 +35,7 @@ from conversations import (
     closing,
     contract,
     diary,
+    directory,
     fallback,
     goals,
     help,
@@ -43,6 +44,7 @@ from conversations import (
     meetings,
     pairing,
     privacy,
+    profile,
     questions,
     settings,
     start,
@@ -190,6 +192,8 @@ def build_application(
                 support.conversation(),
                 privacy.conversation(),
                 announcements.conversation(),
+                profile.conversation(),
+                directory.conversation(),
             )
         ]
     )
@@ -210,6 +214,8 @@ def build_application(
             *stats.handlers(),
             *privacy.handlers(),
             *announcements.handlers(),
+            *profile.handlers(),
+            *directory.handlers(),
         ]
     )
     application.add_handlers([diary.continuation(), *fallback.handlers()])

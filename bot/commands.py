@@ -10,6 +10,8 @@ from bot.i18n import LANGUAGES, N_, t
 MENU: tuple[tuple[str, str], ...] = (
     ("start", N_("cmd.start")),
     ("new", N_("cmd.new")),
+    ("mentors", N_("cmd.mentors")),
+    ("profile", N_("cmd.profile")),
     ("areas", N_("cmd.areas")),
     ("decide", N_("cmd.decide")),
     ("roles", N_("cmd.roles")),

@@ -47,6 +47,8 @@ class RequestState(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+    # Chosen in the directory, the note not yet typed: the mentor knows nothing of it.
+    DRAFT = "draft"
 
 
 class Visibility(StrEnum):
@@ -180,6 +182,9 @@ class ProgrammeMember(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     role: str = Field(max_length=16)
     joined_at: datetime = _created()
+    # The adept's own organisation, asked once for the directory's "not my organisation"
+    # filter (bot.usecases.directory); never shown to anyone else.
+    organisation: str | None = _secret("programme_members", "organisation")
 
 
 class MentorProfile(SQLModel, table=True):

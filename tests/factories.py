@@ -380,3 +380,72 @@ async def busy_programme(
                 number += 1
         programme_id = programme.id
     return BusyProgramme(programme_id, tuple(written), layout)
+
+
+async def programme_with(
+    db: Database,
+    clock: TravellingClock,
+    *,
+    name: str,
+    areas: list[str],
+    mentors: tuple[Person, ...] = (),
+    adepts: tuple[Person, ...] = (),
+) -> int:
+    """A programme with these people in it as mentors and adepts, as join links leave it."""
+    from bot.usecases.programmes import join_as
+    from storage import programmes
+    from storage.models import Programme
+
+    people = [(await _user(db, p), "mentor") for p in mentors]
+    people += [(await _user(db, p), "adept") for p in adepts]
+    async with db.session() as session:
+        programme = await programmes.create(
+            session,
+            programme=Programme(
+                name=name,
+                areas="\n".join(areas),
+                mentor_code=programmes.new_code(),
+                adept_code=programmes.new_code(),
+                coordinator_code=programmes.new_code(),
+                created_at=clock.now(),
+            ),
+        )
+        for user, role in people:
+            await join_as(session, programme=programme, user=user, role=role, now=clock.now())
+        assert programme.id is not None
+        return programme.id
+
+
+async def published_profile(
+    db: Database,
+    clock: TravellingClock,
+    *,
+    programme_id: int,
+    mentor: Person,
+    areas: list[str],
+    career: str,
+    languages: str = "sv",
+    organisation: str | None = None,
+    capacity: int = 1,
+) -> int:
+    """A mentor's profile as /profile leaves it once published."""
+    from storage.models import MentorProfile
+
+    user = await _user(db, mentor)
+    assert user.id is not None
+    async with db.session() as session:
+        profile = MentorProfile(
+            programme_id=programme_id,
+            user_id=user.id,
+            areas="\n".join(areas),
+            career=career,
+            languages=languages,
+            organisation=organisation,
+            capacity=capacity,
+            published_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        session.add(profile)
+        await session.flush()
+        assert profile.id is not None
+        return profile.id

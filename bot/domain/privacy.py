@@ -185,6 +185,20 @@ LABELS: dict[str, str] = {
     "diary_without_mentorship": N_("privacy.label.diary_without_mentorship"),
     "support_reports": N_("privacy.label.support_reports"),
     "sent_at": N_("privacy.label.sent_at"),
+    "directory": N_("privacy.label.directory"),
+    "mentor_profiles": N_("privacy.label.mentor_profiles"),
+    "programme": N_("privacy.label.programme"),
+    "other_areas": N_("privacy.label.other_areas"),
+    "career": N_("privacy.label.career"),
+    "languages": N_("privacy.label.languages"),
+    "organisation": N_("privacy.label.organisation"),
+    "capacity": N_("privacy.label.capacity"),
+    "published_at": N_("privacy.label.published_at"),
+    "paused_at": N_("privacy.label.paused_at"),
+    "my_organisations": N_("privacy.label.my_organisations"),
+    "requests_sent": N_("privacy.label.requests_sent"),
+    "requests_received": N_("privacy.label.requests_received"),
+    "decline_reason": N_("privacy.label.decline_reason"),
 }
 # Values that are codes rather than texts, shown in words.
 VALUES: dict[str, str] = {

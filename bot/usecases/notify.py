@@ -26,6 +26,7 @@ from storage.models import (
     GoalRevision,
     MeetingEvaluation,
     Membership,
+    MentorRequest,
     Programme,
     User,
 )
@@ -70,6 +71,8 @@ QUOTABLE: dict[str, tuple[type[SQLModel], frozenset[str]]] = {
     Goal.__tablename__: (Goal, frozenset({"closed_reason"})),
     # A programme's name heads what is said in its name (the coordinator typed it).
     Programme.__tablename__: (Programme, frozenset({"name"})),
+    # The adept's note to a mentor found in the directory (never the decline reason).
+    MentorRequest.__tablename__: (MentorRequest, frozenset({"note"})),
 }
 
 

@@ -14,7 +14,7 @@ from bot.usecases import Refused, notify
 from bot.usecases import programmes as programmes_uc
 from storage import mentorships, users
 from storage.mentorships import Pairing
-from storage.models import Invite, MentorshipState, Role, User
+from storage.models import Invite, Mentorship, MentorshipState, Role, User
 
 # Keys built from an `InviteProblem` value in `_usable_invite`.
 PROBLEM_TEXTS = (
@@ -129,39 +129,73 @@ async def accept_invitation(
 ) -> Pairing:
     invite, inviter = await _usable_invite(session, code=code, user=user, now=now)
     mentorship = await mentorships.get(session, mentorship_id=invite.mentorship_id)
-    assert mentorship is not None and mentorship.id is not None and user.id is not None
-    target = check_transition(mentorship.state, MentorshipState.INTRO)
-    my_role = other_role(invite.inviter_role)
-    await mentorships.add_member(session, mentorship=mentorship, user=user, role=my_role)
-    programme = await programmes_uc.of_pair(session, mentorship=mentorship, now=now)
-    await programmes_uc.join_as(session, programme=programme, user=user, role=my_role, now=now)
+    assert mentorship is not None and user.id is not None
     invite.used_at, invite.used_by_id = now, user.id
-    await mentorships.record_transition(
-        session, mentorship=mentorship, to_state=target, actor_id=user.id, at=now
+    await mentorships.save(session, invite)
+    return await begin_intro(
+        session,
+        mentorship=mentorship,
+        joiner=user,
+        joiner_role=other_role(invite.inviter_role),
+        other=inviter,
+        other_role=invite.inviter_role,
+        told=N_("pairing.accepted_to_inviter"),
+        now=now,
     )
-    user.current_mentorship_id = inviter.current_mentorship_id = mentorship.id
-    await mentorships.save(session, invite, user, inviter)
+
+
+async def begin_intro(
+    session: AsyncSession,
+    *,
+    mentorship: Mentorship,
+    joiner: User,
+    joiner_role: str,
+    other: User,
+    other_role: str,
+    told: str,
+    now: datetime,
+) -> Pairing:
+    """The second person joins an invited pair, which moves into the intro phase.
+
+    The one way a mentorship starts, whether an invitation was accepted or a mentor
+    accepted a request from the directory (`bot.usecases.directory`): the joiner
+    becomes a member of the pair and of its programme, INVITED→INTRO is recorded,
+    `other` is told (`told`, with the joiner's name) and gets the intro guide, and
+    both are reminded of the intro decision. Returns the pair as the joiner sees it.
+    """
+    assert mentorship.id is not None and joiner.id is not None
+    target = check_transition(mentorship.state, MentorshipState.INTRO)
+    await mentorships.add_member(session, mentorship=mentorship, user=joiner, role=joiner_role)
+    programme = await programmes_uc.of_pair(session, mentorship=mentorship, now=now)
+    await programmes_uc.join_as(
+        session, programme=programme, user=joiner, role=joiner_role, now=now
+    )
+    await mentorships.record_transition(
+        session, mentorship=mentorship, to_state=target, actor_id=joiner.id, at=now
+    )
+    joiner.current_mentorship_id = other.current_mentorship_id = mentorship.id
+    await mentorships.save(session, joiner, other)
 
     await notify.tell(
         session,
-        recipient=inviter,
-        key=N_("pairing.accepted_to_inviter"),
-        values={"name": notify.name_of(user)},
+        recipient=other,
+        key=told,
+        values={"name": notify.name_of(joiner)},
         dedupe=f"pair:{mentorship.id}:accepted",
         now=now,
         mentorship_id=mentorship.id,
     )
     await notify.tell(
         session,
-        recipient=inviter,
-        key=f"intro.guide.{invite.inviter_role}",
-        values={"name": notify.name_of(user)},
-        buttons=intro_buttons(mentorship.id, invite.inviter_role),
-        dedupe=f"pair:{mentorship.id}:guide:{inviter.id}",
+        recipient=other,
+        key=f"intro.guide.{other_role}",
+        values={"name": notify.name_of(joiner)},
+        buttons=intro_buttons(mentorship.id, other_role),
+        dedupe=f"pair:{mentorship.id}:guide:{other.id}",
         now=now,
         mentorship_id=mentorship.id,
     )
-    for member in (user, inviter):
+    for member in (joiner, other):
         await notify.queue(
             session,
             recipient=member,
@@ -171,7 +205,7 @@ async def accept_invitation(
             payload={"mentorship_id": mentorship.id},
             mentorship_id=mentorship.id,
         )
-    found = await mentorships.pairing(session, mentorship_id=mentorship.id, user_id=user.id)
+    found = await mentorships.pairing(session, mentorship_id=mentorship.id, user_id=joiner.id)
     assert found is not None
     return found
 

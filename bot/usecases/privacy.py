@@ -20,8 +20,10 @@ from bot.domain import privacy as rules
 from bot.domain.mentorship import OPEN_STATES, check_transition
 from bot.i18n import N_, t
 from bot.usecases import Refused, closing, notify
+from bot.usecases import directory as directory_uc
 from bot.usecases.pairing import display_name
 from storage import contracts, goals, meetings, mentorships
+from storage import directory as directory_store
 from storage import privacy as store
 from storage.mentorships import Pairing
 from storage.models import (
@@ -95,6 +97,7 @@ async def export(session: AsyncSession, *, user: User, now: datetime) -> dict[st
             {"created_at": _iso(r.created_at), "sent_at": _iso(r.sent_at), "text": r.text}
             for r in await store.reports_of(session, user_id=user.id)
         ],
+        "directory": await directory_uc.export_of(session, user=user),
     }
 
 
@@ -410,6 +413,7 @@ async def erase(session: AsyncSession, *, user: User, now: datetime) -> int:
     mentorship_ids = [m.mentorship_id for m in await store.memberships_of(session, user_id=user.id)]
     await store.cancel_pending_to(session, recipient_id=user.id)
     await store.erase_texts_by(session, user_id=user.id)
+    await directory_store.erase_of(session, user_id=user.id, now=now)
     await store.empty_done_notices(session, recipient_id=user.id, mentorship_ids=mentorship_ids)
     store.forget_person(user, now=now)
     await mentorships.save(session, user)
