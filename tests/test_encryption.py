@@ -21,6 +21,7 @@ from storage import crypto, rotation
 from storage.db import Database, upgrade_async
 from storage.models import (
     AgendaItem,
+    Announcement,
     CheckIn,
     ClosingFeedback,
     Contract,
@@ -31,8 +32,12 @@ from storage.models import (
     Meeting,
     MeetingEvaluation,
     Membership,
+    MentorProfile,
+    MentorRequest,
     Mentorship,
     Notification,
+    Programme,
+    ProgrammeMember,
     SupportReport,
     User,
 )
@@ -70,6 +75,20 @@ MUST_BE_ENCRYPTED = {
     "closing_feedback.most_valuable",
     "closing_feedback.could_be_better",
     "support_reports.text",
+    # Programmes (issue 15): what coordinators, mentors and mentees type there.
+    "programmes.name",
+    "programmes.coordinator_contact",
+    "programmes.support_text",
+    "programmes.code_of_conduct",
+    "programmes.areas",
+    "programme_members.organisation",
+    "mentor_profiles.areas",
+    "mentor_profiles.other_areas",
+    "mentor_profiles.career",
+    "mentor_profiles.organisation",
+    "mentor_requests.note",
+    "mentor_requests.decline_reason",
+    "announcements.text",
 }
 
 
@@ -173,6 +192,50 @@ async def write_everything(db: Database, marker: str, *, telegram_id: int = 77_0
                     could_be_better=v("closing_feedback.could_be_better"),
                 ),
                 SupportReport(user_id=adept.id, text=v("support_reports.text")),
+            ]
+        )
+        programme = Programme(
+            name=v("programmes.name"),
+            coordinator_contact=v("programmes.coordinator_contact"),
+            support_text=v("programmes.support_text"),
+            code_of_conduct=v("programmes.code_of_conduct"),
+            areas=v("programmes.areas"),
+            mentor_code=f"m{telegram_id}",
+            adept_code=f"a{telegram_id}",
+            coordinator_code=f"c{telegram_id}",
+        )
+        session.add(programme)
+        await session.flush()
+        assert programme.id is not None
+        session.add_all(
+            [
+                ProgrammeMember(
+                    programme_id=programme.id,
+                    user_id=adept.id,
+                    role="adept",
+                    organisation=v("programme_members.organisation"),
+                ),
+                MentorProfile(
+                    programme_id=programme.id,
+                    user_id=mentor.id,
+                    areas=v("mentor_profiles.areas"),
+                    other_areas=v("mentor_profiles.other_areas"),
+                    career=v("mentor_profiles.career"),
+                    organisation=v("mentor_profiles.organisation"),
+                ),
+                MentorRequest(
+                    programme_id=programme.id,
+                    mentor_id=mentor.id,
+                    adept_id=adept.id,
+                    note=v("mentor_requests.note"),
+                    decline_reason=v("mentor_requests.decline_reason"),
+                ),
+                Announcement(
+                    programme_id=programme.id,
+                    author_id=mentor.id,
+                    audience="all",
+                    text=v("announcements.text"),
+                ),
             ]
         )
         return mentorship.id
