@@ -42,6 +42,7 @@ from conversations import (
     meetings,
     pairing,
     privacy,
+    programmes,
     questions,
     settings,
     start,
@@ -187,6 +188,7 @@ def build_application(
                 closing.conversation(),
                 support.conversation(),
                 privacy.conversation(),
+                programmes.conversation(),
             )
         ]
     )
@@ -205,6 +207,7 @@ def build_application(
             *closing.handlers(),
             *support.handlers(),
             *privacy.handlers(),
+            *programmes.handlers(),
         ]
     )
     application.add_handlers([diary.continuation(), *fallback.handlers()])

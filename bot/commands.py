@@ -41,7 +41,10 @@ def menu(language: str) -> list[BotCommand]:
 
 
 # Shown only in the coordinators' own chats (a chat-scoped menu).
-COORDINATOR_MENU: tuple[tuple[str, str], ...] = (("stats", N_("cmd.stats")),)
+COORDINATOR_MENU: tuple[tuple[str, str], ...] = (
+    ("programme", N_("cmd.programme")),
+    ("stats", N_("cmd.stats")),
+)
 
 
 def coordinator_menu(language: str) -> list[BotCommand]:
