@@ -45,6 +45,7 @@ from conversations import (
     pairing,
     privacy,
     profile,
+    programmes,
     questions,
     settings,
     start,
@@ -194,6 +195,7 @@ def build_application(
                 announcements.conversation(),
                 profile.conversation(),
                 directory.conversation(),
+                programmes.conversation(),
             )
         ]
     )
@@ -216,6 +218,7 @@ def build_application(
             *announcements.handlers(),
             *profile.handlers(),
             *directory.handlers(),
+            *programmes.handlers(),
         ]
     )
     application.add_handlers([diary.continuation(), *fallback.handlers()])

@@ -44,6 +44,7 @@ def menu(language: str) -> list[BotCommand]:
 
 # Shown only in the coordinators' own chats (a chat-scoped menu).
 COORDINATOR_MENU: tuple[tuple[str, str], ...] = (
+    ("programme", N_("cmd.programme")),
     ("stats", N_("cmd.stats")),
     ("announce", N_("cmd.announce")),
 )

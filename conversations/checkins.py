@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import scheduler, services
+from bot import scheduler
 from bot.domain import checkins as rules
 from bot.domain import signals
 from bot.domain.checkins import CheckInRefused, Sharing
@@ -32,7 +32,7 @@ from bot.i18n import N_, t
 from bot.usecases import checkins as usecase
 from bot.usecases.pairing import display_name
 from conversations.common import Context, raw_keyboard
-from conversations.help import support_text
+from conversations.help import coordinator_contact, support_text
 from conversations.step import END, Callback, State, Step, step
 from storage.models import Role
 
@@ -165,7 +165,7 @@ async def chose_sharing(s: Step) -> State:
     done = await s.reply(DONE_TEXTS[Sharing(choice)], next=END, name=name)
     if signals.is_low(found.checkin.rating):
         # Only for the author, whatever they shared: a hard month deserves a kind word.
-        contact = services.of(s.context).settings.coordinator_contact
+        contact = await coordinator_contact(s)
         text = s.t(N_("signals.low_rating"), name=name) + "\n\n" + support_text(s.language, contact)
         await s.say(text)
     return done

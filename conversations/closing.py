@@ -17,14 +17,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import lookback, scheduler, services
+from bot import lookback, scheduler
 from bot.domain import closing as rules
 from bot.i18n import N_, t
 from bot.usecases import Refused, pairing
 from bot.usecases import closing as usecase
 from conversations import choose
 from conversations.common import Context, answer_button, keyboard, raw_keyboard, use_buttons
-from conversations.help import support_text
+from conversations.help import coordinator_contact, support_text
 from conversations.step import END, Callback, State, Step, step
 from storage import mentorships
 from storage.models import ClosingFeedback, MentorshipState, User
@@ -151,7 +151,7 @@ async def end(s: Step) -> State:
     await query.edit_message_reply_markup(None)
     text = s.t(N_("closing.you_ended"), name=pairing.display_name(seen.partner))
     if rules.coordinator_at_once(reason):
-        contact = services.of(s.context).settings.coordinator_contact
+        contact = await coordinator_contact(s)
         text += "\n\n" + support_text(s.language, contact)
     adept = seen.me.role == "adept"
     await s.say(text, keyboard(s.language, usecase.wrap_up_buttons(seen.mentorship, adept=adept)))

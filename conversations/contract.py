@@ -17,6 +17,7 @@ from bot.domain import contract as rules
 from bot.i18n import N_, t, tn
 from bot.usecases import Refused, pairing
 from bot.usecases import contract as usecase
+from bot.usecases import programmes as programmes_uc
 from conversations import choose
 from conversations.common import Context, answer_button, keyboard, raw_keyboard, use_buttons
 from conversations.step import END, Callback, State, Step, step
@@ -137,6 +138,16 @@ async def _question(s: Step, term: str, contract: Contract) -> State:
         shown = str(current) if term == "aims" else value_label(s.language, term, current)
         text += "\n\n" + s.t(N_("contract.current_value"), value=shown)
     rows = _choice_rows(s.language, term) if term in rules.CHOICES else []
+    if term == "duration_months":
+        # The pair's programme plans a length: offered first, the usual choices after it.
+        planned = await s.do(
+            programmes_uc.planned_length, mentorship_id=contract.mentorship_id, now=s.now
+        )
+        if planned is not None:
+            text += "\n\n" + tn(s.language, N_("contract.programme_length"), planned)
+            others = [row for row in rows if not row[0][1].endswith(f":{planned}")]
+            label = value_label(s.language, term, planned)
+            rows = [[(label, f"ctr:set:{term}:{planned}")], *others]
     await s.goto(term)
     await s.say(text, raw_keyboard(rows) if rows else None)
     return term

@@ -1,4 +1,7 @@
-"""Invitations: /new makes a deep link, /start <code> answers it, its author may withdraw it."""
+"""Invitations: /new makes a deep link, /start <code> answers it, its author may withdraw it.
+
+Someone in several open programmes is first asked which one the invitation belongs to
+(`pair:prog:<programme>`)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,12 @@ from telegram.helpers import create_deep_linked_url
 from bot import services
 from bot.i18n import N_
 from bot.usecases import pairing
-from conversations.common import Context, answer_button, keyboard, local_date
+from bot.usecases import programmes as programmes_uc
+from conversations.common import Context, answer_button, keyboard, local_date, raw_keyboard
 from conversations.step import Callback, State, Step, step
 
 CB_NEW = "pair:new:"
+CB_PROGRAMME = "pair:prog:"
 CB_ACCEPT = "pair:acc:"
 CB_DECLINE = "pair:dec:"
 CB_REVOKE = "pair:rev:"
@@ -40,6 +45,27 @@ async def _edit(s: Step, text: str, markup: InlineKeyboardMarkup | None = None) 
 
 @step()
 async def new(s: Step) -> State:
+    options = await s.do(programmes_uc.open_programmes_of, user=s.person)
+    if len(options) > 1:
+        rows = [
+            [(programmes_uc.name_of(programme, s.language), f"{CB_PROGRAMME}{programme.id}")]
+            for programme in options
+        ]
+        return await s.reply(N_("pairing.which_programme"), next=None, markup=raw_keyboard(rows))
+    return await _which_role(s)
+
+
+@step()
+async def programme_chosen(s: Step) -> State:
+    programme = await s.do(
+        programmes_uc.choose_for_new_pair, user=s.person, programme_id=int(s.parts(3)[2])
+    )
+    name = programmes_uc.name_of(programme, s.language)
+    await _edit(s, s.t(N_("pairing.programme_chosen"), programme=name))
+    return await _which_role(s)
+
+
+async def _which_role(s: Step) -> State:
     roles = [
         [(N_("pairing.button.i_am_adept"), CB_NEW + "adept")],
         [(N_("pairing.button.i_am_mentor"), CB_NEW + "mentor")],
@@ -122,6 +148,7 @@ async def revoke(s: Step) -> State:
 def handlers() -> list[CommandHandler[Context, None] | CallbackQueryHandler[Context, None]]:
     return [
         CommandHandler("new", new, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(programme_chosen, pattern=r"^pair:prog:\d+$"),
         CallbackQueryHandler(create, pattern=r"^pair:new:(adept|mentor)$"),
         CallbackQueryHandler(accept, pattern=r"^pair:acc:[A-Za-z0-9_-]{1,64}$"),
         CallbackQueryHandler(decline, pattern=r"^pair:dec:[A-Za-z0-9_-]{1,64}$"),

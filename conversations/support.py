@@ -29,7 +29,13 @@ from bot.usecases import pairing, signals
 from bot.usecases import programmes as programmes_uc
 from bot.usecases import support as usecase
 from conversations.common import Context, answer_button, keyboard
-from conversations.help import conduct_text, support_text
+from conversations.help import (
+    conduct_text,
+    coordinator_contact,
+    programme_texts,
+    support_text,
+    where_to_turn,
+)
 from conversations.step import END, State, Step, step
 from storage.models import SupportReport, User
 
@@ -43,9 +49,8 @@ WRITING = "writing"
 async def support(s: Step) -> State:
     """Whatever state a person is in, this answers with where to turn."""
     settings = services.of(s.context).settings
-    text = "\n\n".join(
-        [s.t(N_("support.intro")), support_text(s.language, settings.coordinator_contact)]
-    )
+    texts = await programme_texts(s)
+    text = "\n\n".join([s.t(N_("support.intro")), where_to_turn(s.language, settings, texts)])
     rows = [
         [(N_("support.button.worried"), "sup:worry")],
         [(N_("conduct.button"), "sup:coc")],
@@ -60,16 +65,16 @@ async def worried(s: Step) -> State:
     """Worry about the other person: the coordinator first, and the numbers for when it
     cannot wait. Nothing is recorded and nobody is told."""
     settings = services.of(s.context).settings
-    text = "\n\n".join(
-        [s.t(N_("support.worried")), support_text(s.language, settings.coordinator_contact)]
-    )
+    texts = await programme_texts(s)
+    text = "\n\n".join([s.t(N_("support.worried")), where_to_turn(s.language, settings, texts)])
     await s.say(text)
     return None
 
 
 @step()
 async def conduct(s: Step) -> State:
-    await s.say(conduct_text(s.language, services.of(s.context).settings))
+    texts = await programme_texts(s)
+    await s.say(conduct_text(s.language, services.of(s.context).settings, texts))
     return None
 
 
@@ -118,7 +123,7 @@ async def chemistry_answered(s: Step) -> State:
     name = pairing.display_name(seen.partner)
     text = s.t(CHEMISTRY_REPLIES[answer], name=name)
     if answer != "good":
-        contact = services.of(s.context).settings.coordinator_contact
+        contact = await coordinator_contact(s)
         text += "\n\n" + support_text(s.language, contact)
     await s.say(text)
     return None

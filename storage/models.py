@@ -140,6 +140,8 @@ class Programme(SQLModel, table=True):
     adept_code: str = Field(max_length=64, unique=True)
     coordinator_code: str = Field(max_length=64, unique=True)
     is_default: bool = Field(default=False)
+    # Being set up by `created_by_id` (`/programme new`): no members, no joins, not listed.
+    draft: bool = Field(default=False)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = _created()
     closed_at: datetime | None = _ts(nullable=True)

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,8 +61,44 @@ async def default(session: AsyncSession, *, now: datetime) -> Programme:
 
 
 async def every(session: AsyncSession) -> list[Programme]:
-    """All programmes, oldest first (for the deployment's super-coordinators)."""
-    return list(await session.exec(select(Programme).order_by(col(Programme.id))))
+    """All programmes, oldest first (for the deployment's super-coordinators); drafts are
+    their author's alone and not listed."""
+    return list(
+        await session.exec(
+            select(Programme).where(col(Programme.draft).is_(False)).order_by(col(Programme.id))
+        )
+    )
+
+
+async def draft_of(session: AsyncSession, *, user_id: int) -> Programme | None:
+    """The programme this person is setting up (`/programme new`), if any."""
+    return (
+        await session.exec(
+            select(Programme)
+            .where(col(Programme.draft).is_(True), Programme.created_by_id == user_id)
+            .order_by(col(Programme.id).desc())
+        )
+    ).first()
+
+
+async def discard_drafts(session: AsyncSession, *, user_id: int) -> None:
+    """Forget any programme this person began setting up and left (nothing refers to a
+    draft: it has no members, pairs or profiles)."""
+    await session.exec(
+        delete(Programme).where(
+            col(Programme.draft).is_(True), col(Programme.created_by_id) == user_id
+        )
+    )
+
+
+async def member_counts(session: AsyncSession, *, programme_id: int) -> dict[str, int]:
+    """How many people hold each role in a programme (counts only)."""
+    rows = await session.exec(
+        select(ProgrammeMember.role, func.count())
+        .where(ProgrammeMember.programme_id == programme_id)
+        .group_by(col(ProgrammeMember.role))
+    )
+    return {role: count for role, count in rows}
 
 
 async def by_code(session: AsyncSession, *, code: str) -> Joining | None:
@@ -71,7 +108,8 @@ async def by_code(session: AsyncSession, *, code: str) -> Joining | None:
             select(Programme).where(
                 (col(Programme.mentor_code) == code)
                 | (col(Programme.adept_code) == code)
-                | (col(Programme.coordinator_code) == code)
+                | (col(Programme.coordinator_code) == code),
+                col(Programme.draft).is_(False),
             )
         )
     ).first()

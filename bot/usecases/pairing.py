@@ -102,10 +102,21 @@ async def _usable_invite(
     return invite, inviter
 
 
+async def _open_programme(
+    session: AsyncSession, *, invite: Invite, user: User, now: datetime
+) -> None:
+    """A programme that closed after the invitation was made starts no new pair."""
+    mentorship = await mentorships.get(session, mentorship_id=invite.mentorship_id)
+    assert mentorship is not None
+    programme = await programmes_uc.of_pair(session, mentorship=mentorship, now=now)
+    programmes_uc.check_open_for_pairs(programme, user.language)
+
+
 async def view_invitation(
     session: AsyncSession, *, code: str, user: User, now: datetime
 ) -> InvitationView:
     invite, inviter = await _usable_invite(session, code=code, user=user, now=now)
+    await _open_programme(session, invite=invite, user=user, now=now)
     return InvitationView(invite, inviter, other_role(invite.inviter_role))
 
 
@@ -128,6 +139,7 @@ async def accept_invitation(
     session: AsyncSession, *, code: str, user: User, now: datetime
 ) -> Pairing:
     invite, inviter = await _usable_invite(session, code=code, user=user, now=now)
+    await _open_programme(session, invite=invite, user=user, now=now)
     mentorship = await mentorships.get(session, mentorship_id=invite.mentorship_id)
     assert mentorship is not None and user.id is not None
     invite.used_at, invite.used_by_id = now, user.id
