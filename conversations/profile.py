@@ -57,7 +57,8 @@ def card(language: str, profile: MentorProfile, mentor: User) -> str:
     ]
     if profile.organisation:
         lines.append(t(language, "directory.card.organisation", organisation=profile.organisation))
-    lines.append(t(language, "directory.card.career", career=profile.career or ""))
+    # The career summary stands apart from the facts above it.
+    lines.extend(("", t(language, "directory.card.career", career=profile.career or "")))
     return "\n".join(lines)
 
 
