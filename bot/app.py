@@ -53,6 +53,7 @@ from conversations import (
     support,
 )
 from storage import crypto
+from storage import programmes as programme_store
 from storage.crypto import KeyRing
 from storage.db import Database
 
@@ -104,16 +105,21 @@ async def _register_menus(application: AnyApplication) -> None:
     for language, commands in by_language.items():
         await application.bot.set_my_commands(commands, language_code=language)
     await application.bot.set_my_commands(by_language[settings_.default_language])
+    # Programme coordinators (who joined by a coordinator link) in their own language,
+    # the deployment's super-coordinators (ADMIN_IDS) in the default one.
+    async with services.of_app(application).db.session() as session:
+        coordinators = dict(await programme_store.coordinator_chats(session))
     for admin in settings_.admin_ids:
-        # A chat-scoped menu adds /stats for coordinators only. It needs a chat
-        # that exists, so a coordinator who never opened the bot is skipped.
+        coordinators.setdefault(admin, settings_.default_language)
+    for chat_id, language in coordinators.items():
+        # A chat-scoped menu adds the coordinators' commands for them only. It needs a
+        # chat that exists, so a coordinator who never opened the bot is skipped.
         try:
             await application.bot.set_my_commands(
-                coordinator_menu(settings_.default_language),
-                scope=BotCommandScopeChat(admin),
+                coordinator_menu(language), scope=BotCommandScopeChat(chat_id)
             )
         except TelegramError as error:
-            log.info("no coordinator menu for one admin yet: %s", type(error).__name__)
+            log.info("no coordinator menu for one coordinator yet: %s", type(error).__name__)
     log.info("bot @%s ready; command menus registered", application.bot.username)
 
 

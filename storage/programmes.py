@@ -183,6 +183,21 @@ async def coordinators(session: AsyncSession, *, programme_id: int) -> list[User
     return await members(session, programme_id=programme_id, roles=frozenset({"coordinator"}))
 
 
+async def coordinator_chats(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every programme coordinator's Telegram id and language, each once (for their menu)."""
+    rows = await session.exec(
+        select(User.telegram_id, User.language)
+        .where(
+            col(User.id).in_(
+                select(ProgrammeMember.user_id).where(ProgrammeMember.role == "coordinator")
+            ),
+            col(User.erased_at).is_(None),
+        )
+        .order_by(col(User.id))
+    )
+    return [(int(telegram_id), str(language)) for telegram_id, language in rows]
+
+
 async def of_mentorship(
     session: AsyncSession, *, mentorship: Mentorship, now: datetime
 ) -> Programme:
