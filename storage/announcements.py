@@ -49,6 +49,16 @@ async def drafts_of(session: AsyncSession, *, author_id: int) -> list[Announceme
     return list(rows)
 
 
+async def authored_by(session: AsyncSession, *, author_id: int) -> list[Announcement]:
+    """Every announcement this person wrote, oldest first (for /mydata)."""
+    rows = await session.exec(
+        select(Announcement)
+        .where(Announcement.author_id == author_id)
+        .order_by(col(Announcement.id))
+    )
+    return list(rows)
+
+
 async def recipient_ids(
     session: AsyncSession, *, programme_id: int, roles: frozenset[str]
 ) -> list[int]:

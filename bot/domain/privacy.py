@@ -199,6 +199,11 @@ LABELS: dict[str, str] = {
     "requests_sent": N_("privacy.label.requests_sent"),
     "requests_received": N_("privacy.label.requests_received"),
     "decline_reason": N_("privacy.label.decline_reason"),
+    "programmes": N_("privacy.label.programmes"),
+    "roles": N_("privacy.label.roles"),
+    "announcements": N_("privacy.label.announcements"),
+    "audience": N_("privacy.label.audience"),
+    "recipients": N_("privacy.label.recipients"),
 }
 # Values that are codes rather than texts, shown in words.
 VALUES: dict[str, str] = {
@@ -206,9 +211,13 @@ VALUES: dict[str, str] = {
     "partner": N_("privacy.value.partner"),
     "adept": N_("privacy.value.adept"),
     "mentor": N_("privacy.value.mentor"),
+    "coordinator": N_("privacy.value.coordinator"),
+    "all": N_("privacy.value.all"),
 }
 # Only these fields hold codes; a person's own text that happens to read "me" stays as typed.
-CODED_FIELDS = frozenset({"my_role", "role", "kind", "by", "drafted_by", "booked_by"})
+CODED_FIELDS = frozenset(
+    {"my_role", "role", "roles", "kind", "by", "drafted_by", "booked_by", "audience"}
+)
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;"

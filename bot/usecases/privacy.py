@@ -22,7 +22,8 @@ from bot.i18n import N_, t
 from bot.usecases import Refused, closing, notify
 from bot.usecases import directory as directory_uc
 from bot.usecases.pairing import display_name
-from storage import contracts, goals, meetings, mentorships
+from bot.usecases.programmes import name_of as programme_name
+from storage import announcements, contracts, goals, meetings, mentorships, programmes
 from storage import directory as directory_store
 from storage import privacy as store
 from storage.mentorships import Pairing
@@ -98,7 +99,27 @@ async def export(session: AsyncSession, *, user: User, now: datetime) -> dict[st
             for r in await store.reports_of(session, user_id=user.id)
         ],
         "directory": await directory_uc.export_of(session, user=user),
+        "programmes": [
+            {"programme": programme_name(programme, user.language), "roles": sorted(roles)}
+            for programme, roles in await programmes.programmes_of(session, user_id=user.id)
+        ],
+        "announcements": [
+            {
+                "programme": await _programme_named(session, a.programme_id, user.language),
+                "audience": a.audience,
+                "created_at": _iso(a.created_at),
+                "sent_at": _iso(a.confirmed_at),
+                "recipients": a.recipients,
+                "text": a.text,
+            }
+            for a in await announcements.authored_by(session, author_id=user.id)
+        ],
     }
+
+
+async def _programme_named(session: AsyncSession, programme_id: int, language: str) -> str:
+    found = await programmes.get(session, programme_id=programme_id)
+    return programme_name(found, language) if found is not None else ""
 
 
 async def _mentorship(session: AsyncSession, *, seen: Pairing, user: User) -> dict[str, Any]:
@@ -414,6 +435,11 @@ async def erase(session: AsyncSession, *, user: User, now: datetime) -> int:
     await store.cancel_pending_to(session, recipient_id=user.id)
     await store.erase_texts_by(session, user_id=user.id)
     await directory_store.erase_of(session, user_id=user.id, now=now)
+    # What a coordinator began and never sent goes; an announcement already sent belongs
+    # to its programme and finishes its delivery (its text goes once delivered).
+    for draft in await announcements.drafts_of(session, author_id=user.id):
+        await announcements.delete(session, draft)
+    await programmes.discard_drafts(session, user_id=user.id)
     await store.empty_done_notices(session, recipient_id=user.id, mentorship_ids=mentorship_ids)
     store.forget_person(user, now=now)
     await mentorships.save(session, user)
