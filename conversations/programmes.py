@@ -318,6 +318,9 @@ async def join(s: Step) -> State:
         user=s.person,
         now=s.now,
         deployment_timezone=services.of(s.context).settings.timezone,
+        telegram_language=s.update.effective_user.language_code
+        if s.update.effective_user
+        else None,
     )
     if seen.role == ProgrammeRole.COORDINATOR:
         await _coordinator_menu(s)

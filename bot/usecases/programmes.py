@@ -254,15 +254,24 @@ async def view_join(session: AsyncSession, *, code: str, user: User) -> JoinView
 
 
 async def join(
-    session: AsyncSession, *, code: str, user: User, now: datetime, deployment_timezone: str
+    session: AsyncSession,
+    *,
+    code: str,
+    user: User,
+    now: datetime,
+    deployment_timezone: str,
+    telegram_language: str | None = None,
 ) -> JoinView:
     """Join by link: a member in that role, and the programme becomes the current one.
 
     Someone still on the deployment's time zone takes the programme's (its people mostly
-    live there); anyone who chose another keeps theirs."""
+    live there); anyone who chose another keeps theirs. Someone whose language nothing
+    told us (not chosen in /settings, none from Telegram) takes the programme's."""
     seen = await _joinable(session, code=code, user=user)
     await join_as(session, programme=seen.programme, user=user, role=seen.role, now=now)
     user.current_programme_id = seen.programme.id
+    if not user.language_chosen and not telegram_language:
+        user.language = seen.programme.language
     adopted = None
     if user.timezone == deployment_timezone != seen.programme.timezone:
         user.timezone = adopted = seen.programme.timezone
