@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.clock import TravellingClock
 from bot.sandbox.emulator import BotAPIEmulator
+from storage import programmes as programme_store
 from storage.db import Database
 from storage.models import Mentorship, SupportReport
 from tests.factories import active_pair, busy_programme
@@ -69,6 +70,10 @@ async def test_a_super_coordinator_chooses_a_programme_and_gets_text_chart_and_c
     words = WORDS[language]
     coordinator = people("Koordinator", language)
     await busy_programme(db, clock, coordinator, marker="QZXW")
+    # Pairs from before programmes (or made by /new outside any) are the default one's.
+    async with db.session() as session:
+        await programme_store.default(session, now=clock.now())
+        await session.commit()
     admin = Person(emulator, ADMIN, "Super", language)
     choice = await admin.ask("/stats")
     assert words["choose"] in choice.text

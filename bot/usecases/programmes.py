@@ -50,9 +50,9 @@ async def coordinated_by(
     super-coordinators (`ADMIN_IDS`, Telegram ids), else those they are a coordinator of."""
     if user.telegram_id in super_coordinators:
         every = await programmes.every(session)
-        if not any(p.is_default for p in every):
-            every.insert(0, await programmes.default(session, now=utcnow()))
-        return every
+        # A new deployment has no programme yet: its pairs will be the default one's. The
+        # default is not added beside real programmes until something is in it.
+        return every or [await programmes.default(session, now=utcnow())]
     assert user.id is not None
     return [
         programme
