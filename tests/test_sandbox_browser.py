@@ -200,6 +200,14 @@ async def test_a_whole_mentorship_is_clicked_through_in_the_browser(
     await expect(page.locator(".messages strong").first).to_be_visible()
     await page.screenshot(path=str(tmp_path / "sandbox.png"))
     if target := os.environ.get("SANDBOX_SCREENSHOT"):
+        # The README's picture shows the coordinator's pane at work too (tested in
+        # tests/test_sandbox_coordinator_browser.py; here only for the picture).
+        karin = Pane(page, "Karin")
+        await karin.send("/stats")
+        chart = (await karin.expect("Mentorparen över tid")).locator("img.photo")
+        await expect(chart).to_have_js_property("complete", True)
+        # The chart's height arrives with the picture: down to the CSV under it again.
+        await (await karin.expect("CSV-fil")).scroll_into_view_if_needed()
         await page.screenshot(path=target)
     # The command menu is the bot's Swedish one and sends what is picked.
     await mikael.root.get_by_role("button", name="Commands").click()

@@ -61,7 +61,7 @@ async def seed(db: Database, *, cast: Cast, names: dict[int, str], now: datetime
             session,
             programme=Programme(
                 name=PROGRAMME_NAME,
-                coordinator_contact="Karin, samordnare: karin@example.org",
+                coordinator_contact="Karin, programansvarig: karin@example.org",
                 support_text=None,
                 areas="\n".join(AREAS),
                 language="sv",
@@ -72,6 +72,10 @@ async def seed(db: Database, *, cast: Cast, names: dict[int, str], now: datetime
                 coordinator_code=programmes.new_code(),
                 created_by_id=people[cast.coordinator].id,
                 created_at=now - timedelta(days=400),
+                # The deployment's default programme: someone added to the page, in no
+                # programme, pairs up in it and gets its texts, instead of in a second,
+                # nameless programme that Karin's /stats would then ask her to choose.
+                is_default=True,
             ),
         )
         assert programme.id is not None
