@@ -65,12 +65,16 @@ async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_one(
     )
     log = tmp_path / "bot.log"
     first = await _start(env, log)
-    deadline = asyncio.get_running_loop().time() + 60
-    while _delivered(emulator)[0] < 300:
-        assert asyncio.get_running_loop().time() < deadline, log.read_text()[-2000:]
-        await asyncio.sleep(0.01)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while _delivered(emulator)[0] < 300:
+            assert asyncio.get_running_loop().time() < deadline, log.read_text()[-2000:]
+            await asyncio.sleep(0.01)
+    finally:
+        # Killed whatever happened: a bot left running would hold the SQLite file's lock.
+        if first.returncode is None:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
     at_kill = _delivered(emulator)[0]
     assert at_kill < COUNT, "the kill must land mid-broadcast"
 
@@ -133,12 +137,16 @@ async def test_a_dispatcher_killed_with_eight_sends_in_flight_repeats_only_those
     )
     log = tmp_path / "bot.log"
     first = await _start(env, log)
-    deadline = asyncio.get_running_loop().time() + 60
-    while _delivered(emulator)[0] < 300:
-        assert asyncio.get_running_loop().time() < deadline, log.read_text()[-2000:]
-        await asyncio.sleep(0.01)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while _delivered(emulator)[0] < 300:
+            assert asyncio.get_running_loop().time() < deadline, log.read_text()[-2000:]
+            await asyncio.sleep(0.01)
+    finally:
+        # Killed whatever happened: a bot left running would hold the SQLite file's lock.
+        if first.returncode is None:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
     await asyncio.sleep(0.2)  # the emulator finishes answering what reached it
     assert emulator.most_in_flight > 1, "the sends never overlapped"
     at_kill = {FIRST_ID + i for i in range(COUNT) if emulator.chat_messages(FIRST_ID + i)}
