@@ -423,7 +423,7 @@ class _Counts:
     early_end_reasons: dict[str | None, int]
 
 
-async def _coordinator_counts(session: Any, *, now: datetime) -> _Counts:
+async def coordinator_counts(session: Any, *, now: datetime) -> _Counts:
     default = await programmes.default(session, now=now)
     assert default.id is not None
     scope = health_counts.Scope(default.id, with_unassigned=True)
@@ -475,7 +475,7 @@ async def test_deleteme_erases_the_person_after_two_confirmations_and_keeps_the_
             due_at=clock.now() + timedelta(days=3),
             payload={"key": "privacy.erase.kept", "values": {}},
         )
-        counts_before = await _coordinator_counts(session, now=clock.now())
+        counts_before = await coordinator_counts(session, now=clock.now())
 
     # Pressed by mistake: nothing happens without the word.
     first = await me.ask("/deleteme")
@@ -536,7 +536,7 @@ async def test_deleteme_erases_the_person_after_two_confirmations_and_keeps_the_
         assert planned is not None and planned.state == "cancelled"
         pending_to_me = await outbox.pending_for(session, recipient_id=me_user.id)
         assert pending_to_me == []
-        counts_after = await _coordinator_counts(session, now=clock.now())
+        counts_after = await coordinator_counts(session, now=clock.now())
         # The partner's own export shows a former participant, in the partner's language.
         partner_data = await usecase.export(session, user=partner_user, now=clock.now())
     assert counts_after.checkins_answered == counts_before.checkins_answered

@@ -16,7 +16,6 @@ from bot.clock import TravellingClock
 from bot.domain import privacy as rules
 from bot.i18n import DATE_FORMAT
 from bot.settings import SettingError, load_settings
-from bot.usecases import support
 from bot.usecases.privacy import REMINDER_KIND
 from conversations.privacy import run_retention
 from storage.db import Database
@@ -24,7 +23,7 @@ from storage.models import Membership, Mentorship, Notification, User
 from tests.factories import ActivePair, active_pair
 from tests.harness import Person
 from tests.test_meetings_e2e import STOCKHOLM, travel_to
-from tests.test_privacy_e2e import Markers, everything_stored, seed
+from tests.test_privacy_e2e import Markers, coordinator_counts, everything_stored, seed
 
 People = Callable[..., Person]
 MONTHS = 12
@@ -68,7 +67,7 @@ async def test_closed_mentorships_are_reminded_once_then_purged_on_time(
     ended = clock.now()
     await _close(db, closed, ended)
     async with db.session() as session:
-        counts_before = await support.counts(session, now=clock.now())
+        counts_before = await coordinator_counts(session, now=clock.now())
 
     await travel_to(clock, bot_app, rules.months_after(ended, MONTHS - 1) - timedelta(days=2))
     assert await run_retention(db, now=clock.now(), months=MONTHS) == (0, 0)
@@ -106,7 +105,7 @@ async def test_closed_mentorships_are_reminded_once_then_purged_on_time(
     async with db.session() as session:
         purged = await session.get(Mentorship, closed.mentorship_id)
         untouched = await session.get(Mentorship, going.mentorship_id)
-        counts_after = await support.counts(session, now=clock.now())
+        counts_after = await coordinator_counts(session, now=clock.now())
     assert purged is not None and purged.purged_at is not None and purged.state == "closed"
     assert untouched is not None and untouched.purged_at is None
     assert counts_after.checkins_answered == counts_before.checkins_answered
