@@ -540,22 +540,44 @@ async def _pending(
     return found
 
 
+async def _settle(
+    session: AsyncSession,
+    *,
+    found: MentorRequest,
+    state: RequestState,
+    by: User,
+    tell_id: int,
+    key: str,
+    now: datetime,
+) -> User:
+    """Close a waiting request in `state` and tell the other side; returns them."""
+    found.state, found.decided_at = state, now
+    await directory.save(session, found)
+    other = await users.get(session, user_id=tell_id)
+    assert other is not None
+    await notify.tell(
+        session,
+        recipient=other,
+        key=key,
+        values={"name": notify.name_of(by)},
+        dedupe=f"dirreq:{found.id}:{state.value}",
+        now=now,
+    )
+    return other
+
+
 async def withdraw(session: AsyncSession, *, user: User, request_id: int, now: datetime) -> User:
     """The adept takes a waiting request back; the mentor is told. Returns the mentor."""
     found = await _pending(session, request_id=request_id, user=user, as_role=Role.ADEPT)
-    found.state, found.decided_at = RequestState.WITHDRAWN, now
-    await directory.save(session, found)
-    mentor = await users.get(session, user_id=found.mentor_id)
-    assert mentor is not None
-    await notify.tell(
+    return await _settle(
         session,
-        recipient=mentor,
+        found=found,
+        state=RequestState.WITHDRAWN,
+        by=user,
+        tell_id=found.mentor_id,
         key=N_("directory.withdrawn_to_mentor"),
-        values={"name": notify.name_of(user)},
-        dedupe=f"dirreq:{request_id}:withdrawn",
         now=now,
     )
-    return mentor
 
 
 async def accept_request(
@@ -613,19 +635,15 @@ async def decline_request(
 ) -> User:
     """The mentor declines; the adept hears it kindly, never why. Returns the adept."""
     found = await _pending(session, request_id=request_id, user=user, as_role=Role.MENTOR)
-    found.state, found.decided_at = RequestState.DECLINED, now
-    await directory.save(session, found)
-    adept = await users.get(session, user_id=found.adept_id)
-    assert adept is not None
-    await notify.tell(
+    return await _settle(
         session,
-        recipient=adept,
+        found=found,
+        state=RequestState.DECLINED,
+        by=user,
+        tell_id=found.adept_id,
         key=N_("directory.declined_to_adept"),
-        values={"name": notify.name_of(user)},
-        dedupe=f"dirreq:{request_id}:declined",
         now=now,
     )
-    return adept
 
 
 async def save_decline_reason(
