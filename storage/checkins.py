@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,14 +29,22 @@ async def find(
     return rows.first()
 
 
+# Built once with bound parameters: every answer of a check-in asks for the latest one,
+# and building the statement (and its cache key) costs more than SQLite running it.
+_LATEST = (
+    select(CheckIn)
+    .where(
+        col(CheckIn.mentorship_id) == bindparam("mentorship_id"),
+        col(CheckIn.user_id) == bindparam("user_id"),
+    )
+    .order_by(col(CheckIn.period).desc())
+    .limit(1)
+)
+
+
 async def latest(session: AsyncSession, *, mentorship_id: int, user_id: int) -> CheckIn | None:
     """This person's check-in of the most recent period in one mentorship."""
-    rows = await session.exec(
-        select(CheckIn)
-        .where(CheckIn.mentorship_id == mentorship_id, CheckIn.user_id == user_id)
-        .order_by(col(CheckIn.period).desc())
-        .limit(1)
-    )
+    rows = await session.exec(_LATEST, params={"mentorship_id": mentorship_id, "user_id": user_id})
     return rows.first()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cache
@@ -16,7 +17,7 @@ from pathlib import Path
 from threading import Thread
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -155,13 +156,26 @@ class FewerHopsCursor:
 
 class FewerHopsConnection:
     """aiosqlite's connection as SQLAlchemy's adapter uses it, with `FewerHopsCursor`
-    for its cursors; everything else is aiosqlite's own."""
+    for its cursors and no hand-over for a commit or rollback with no transaction
+    open; everything else is aiosqlite's own."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._aiosqlite = connection
 
     def cursor(self) -> FewerHopsCursor:
         return FewerHopsCursor(self._aiosqlite)
+
+    # sqlite3 commits and rolls back only inside a transaction; outside one both do
+    # nothing. Asking first (a flag sqlite3 keeps, read without the thread) saves
+    # the hand-over: the pool rolls back every connection it gets back, right after
+    # the unit of work committed, and a read-only session commits nothing.
+    async def commit(self) -> None:
+        if self._aiosqlite.in_transaction:
+            await self._aiosqlite.commit()
+
+    async def rollback(self) -> None:
+        if self._aiosqlite.in_transaction:
+            await self._aiosqlite.rollback()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._aiosqlite, name)
@@ -191,16 +205,42 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # hide_parameters: a failed statement's error (and any echo) would otherwise show
     # the values bound to it, names and texts among them.
     target = async_url(url)
-    # A server connection may have been dropped while idle, so it is pinged when taken
-    # from the pool; a SQLite file cannot be, and the ping would cost every update a
-    # round trip to the driver's thread.
-    ping = not target.startswith("sqlite")
-    if not ping and "creator" not in kwargs and "async_creator" not in kwargs:
+    sqlite = target.startswith("sqlite")
+    if sqlite and "creator" not in kwargs and "async_creator" not in kwargs:
         kwargs["async_creator"] = _sqlite_creator(target)
-    engine = create_async_engine(target, pool_pre_ping=ping, hide_parameters=True, **kwargs)
-    if engine.dialect.name == "sqlite":
+    engine = create_async_engine(target, hide_parameters=True, **kwargs)
+    if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        # A SQLite file cannot drop a connection; a server can, while it sits idle.
+        event.listen(engine.sync_engine.pool, "checkin", _note_idle)
+        event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return engine
+
+
+# A server connection may have been dropped while it sat in the pool (a restart of the
+# server, an idle timeout, a proxy), so one that sat there longer than this is pinged
+# before it is used. SQLAlchemy's `pool_pre_ping` pings every time: on asyncpg that
+# is BEGIN, an empty statement and ROLLBACK, three round trips before every update's
+# first statement, for a connection the previous update gave back a moment ago.
+IDLE_BEFORE_PING = 10.0
+_IDLE_SINCE = "mentorbot_idle_since"
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get(_IDLE_SINCE)
+    if since is None or time.monotonic() - since < IDLE_BEFORE_PING:
+        return  # just connected, or given back a moment ago
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        # The pool throws this connection away and hands out another (a new one
+        # once all the old ones turned out dead), as `pool_pre_ping` would.
+        raise exc.DisconnectionError(type(error).__name__) from error
 
 
 class Database:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,18 +56,25 @@ async def of_mentorship(session: AsyncSession, *, mentorship_id: int) -> list[Go
     return list(rows)
 
 
+# Built once with bound parameters: every answer of the goal wizard looks up the draft,
+# and building the statement (and its cache key) costs more than SQLite running it.
+_OPEN_DRAFT = (
+    select(Goal, GoalRevision)
+    .join(GoalRevision, col(GoalRevision.goal_id) == col(Goal.id))
+    .where(
+        col(Goal.owner_id) == bindparam("owner_id"),
+        col(Goal.mentorship_id) == bindparam("mentorship_id"),
+        col(GoalRevision.version) > col(Goal.current_version),
+        col(Goal.state).not_in(_CLOSED),
+    )
+    .order_by(col(GoalRevision.id).desc())
+)
+
+
 async def open_draft(session: AsyncSession, *, owner_id: int, mentorship_id: int) -> Draft | None:
     """The version `owner_id` is writing in this mentorship, newest first if several."""
     rows = await session.exec(
-        select(Goal, GoalRevision)
-        .join(GoalRevision, col(GoalRevision.goal_id) == col(Goal.id))
-        .where(
-            Goal.owner_id == owner_id,
-            Goal.mentorship_id == mentorship_id,
-            col(GoalRevision.version) > col(Goal.current_version),
-            col(Goal.state).not_in(_CLOSED),
-        )
-        .order_by(col(GoalRevision.id).desc())
+        _OPEN_DRAFT, params={"owner_id": owner_id, "mentorship_id": mentorship_id}
     )
     found = rows.first()
     return Draft(found[0], found[1]) if found else None
