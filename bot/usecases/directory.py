@@ -618,6 +618,7 @@ async def accept_request(
     )
     found.state, found.decided_at, found.mentorship_id = RequestState.ACCEPTED, now, mentorship.id
     await directory.save(session, found, mentorship)
+    await _withdraw_the_others(session, accepted=found, adept=adept, now=now)
     return await pairing.begin_intro(
         session,
         mentorship=mentorship,
@@ -628,6 +629,32 @@ async def accept_request(
         told=N_("directory.accepted_to_adept"),
         now=now,
     )
+
+
+async def _withdraw_the_others(
+    session: AsyncSession, *, accepted: MentorRequest, adept: User, now: datetime
+) -> None:
+    """The mentee has a mentor in this programme now: what else they asked there is taken
+    back, and those mentors are told kindly (without naming who said yes)."""
+    assert adept.id is not None
+    others = await directory.requests_of_adept(
+        session, adept_id=adept.id, states=frozenset({RequestState.PENDING, RequestState.DRAFT})
+    )
+    for other in others:
+        if other.id == accepted.id or other.programme_id != accepted.programme_id:
+            continue
+        if other.state == RequestState.DRAFT:
+            await directory.discard(session, other)  # never sent: the mentor knows nothing
+            continue
+        await _settle(
+            session,
+            found=other,
+            state=RequestState.WITHDRAWN,
+            by=adept,
+            tell_id=other.mentor_id,
+            key=N_("directory.found_a_mentor_to_mentor"),
+            now=now,
+        )
 
 
 async def decline_request(
