@@ -29,7 +29,7 @@ from telegram.ext import (
 from bot.domain import directory as rules
 from bot.i18n import N_, t
 from bot.usecases import directory as usecase
-from bot.usecases import pairing
+from bot.usecases import pairing, profiles
 from bot.usecases.programmes import name_of
 from conversations.common import Context, answer_button, raw_keyboard, use_buttons
 from conversations.step import END, State, Step, step
@@ -75,7 +75,7 @@ async def _edit(s: Step, text: str, markup: InlineKeyboardMarkup | None = None) 
     await query.edit_message_text(text, reply_markup=markup)
 
 
-def _areas_screen(s: Step, found: usecase.Editing) -> tuple[str, InlineKeyboardMarkup]:
+def _areas_screen(s: Step, found: profiles.Editing) -> tuple[str, InlineKeyboardMarkup]:
     profile, offered = found.profile, rules.area_list(found.programme.areas)
     chosen = rules.area_list(profile.areas)
     key = N_("directory.profile.ask_areas") if offered else N_("directory.profile.ask_own_areas")
@@ -136,14 +136,14 @@ def _overview(
 
 async def _open(s: Step, programme_id: int) -> State:
     """The profile if there is one, else the wizard's first step."""
-    shown = await s.do(usecase.my_profile, user=s.person, programme_id=programme_id)
+    shown = await s.do(profiles.my_profile, user=s.person, programme_id=programme_id)
     if shown is not None:
-        found = await s.do(usecase.editing, user=s.person, profile_id=shown.id)
+        found = await s.do(profiles.editing, user=s.person, profile_id=shown.id)
         text, markup = _overview(s, found.profile, s.person, found.programme)
         await s.goto(END)
         await s.say(text, markup)
         return END
-    found = await s.do(usecase.start_profile, user=s.person, programme_id=programme_id, now=s.now)
+    found = await s.do(profiles.start_profile, user=s.person, programme_id=programme_id, now=s.now)
     text, markup = _areas_screen(s, found)
     await s.goto(AREAS)
     await s.say(text, markup)
@@ -171,10 +171,10 @@ async def programme_picked(s: Step) -> State:
 
 @step(FLOW)
 async def edit(s: Step) -> State:
-    found = await s.do(usecase.editing, user=s.person, profile_id=int(s.parts(3)[2]))
+    found = await s.do(profiles.editing, user=s.person, profile_id=int(s.parts(3)[2]))
     assert found.programme.id is not None
     started = await s.do(
-        usecase.start_profile, user=s.person, programme_id=found.programme.id, now=s.now
+        profiles.start_profile, user=s.person, programme_id=found.programme.id, now=s.now
     )
     text, markup = _areas_screen(s, started)
     await s.goto(AREAS)
@@ -186,7 +186,7 @@ async def edit(s: Step) -> State:
 async def area_toggled(s: Step) -> State:
     _, _, profile_id, index = s.parts(4)
     found = await s.do(
-        usecase.toggle_area, user=s.person, profile_id=int(profile_id), index=int(index), now=s.now
+        profiles.toggle_area, user=s.person, profile_id=int(profile_id), index=int(index), now=s.now
     )
     await _edit(s, *_areas_screen(s, found))
     return AREAS
@@ -194,7 +194,7 @@ async def area_toggled(s: Step) -> State:
 
 @step(FLOW)
 async def typed_other_areas(s: Step) -> State:
-    found = await s.do(usecase.set_other_areas, user=s.person, text=s.text, now=s.now)
+    found = await s.do(profiles.set_other_areas, user=s.person, text=s.text, now=s.now)
     text, markup = _areas_screen(s, found)
     await s.goto(AREAS)
     await s.say(text, markup)
@@ -203,7 +203,7 @@ async def typed_other_areas(s: Step) -> State:
 
 @step(FLOW)
 async def areas_done(s: Step) -> State:
-    await s.do(usecase.areas_done, user=s.person, profile_id=int(s.parts(4)[2]))
+    await s.do(profiles.areas_done, user=s.person, profile_id=int(s.parts(4)[2]))
     query = s.update.callback_query
     assert query is not None
     await answer_button(s.update)
@@ -213,7 +213,7 @@ async def areas_done(s: Step) -> State:
 
 @step(FLOW)
 async def typed_career(s: Step) -> State:
-    found = await s.do(usecase.set_career, user=s.person, text=s.text, now=s.now)
+    found = await s.do(profiles.set_career, user=s.person, text=s.text, now=s.now)
     text, markup = _languages_screen(s, found.profile)
     await s.goto(LANGUAGES)
     await s.say(text, markup)
@@ -224,7 +224,7 @@ async def typed_career(s: Step) -> State:
 async def language_toggled(s: Step) -> State:
     _, _, profile_id, code = s.parts(4)
     found = await s.do(
-        usecase.toggle_language, user=s.person, profile_id=int(profile_id), code=code, now=s.now
+        profiles.toggle_language, user=s.person, profile_id=int(profile_id), code=code, now=s.now
     )
     await _edit(s, *_languages_screen(s, found.profile))
     return LANGUAGES
@@ -232,7 +232,7 @@ async def language_toggled(s: Step) -> State:
 
 @step(FLOW)
 async def languages_done(s: Step) -> State:
-    found = await s.do(usecase.languages_done, user=s.person, profile_id=int(s.parts(4)[2]))
+    found = await s.do(profiles.languages_done, user=s.person, profile_id=int(s.parts(4)[2]))
     query = s.update.callback_query
     assert query is not None
     await answer_button(s.update)
@@ -250,13 +250,13 @@ async def _ask_capacity(s: Step, profile: MentorProfile) -> State:
 
 @step(FLOW)
 async def typed_organisation(s: Step) -> State:
-    found = await s.do(usecase.set_organisation, user=s.person, text=s.text, now=s.now)
+    found = await s.do(profiles.set_organisation, user=s.person, text=s.text, now=s.now)
     return await _ask_capacity(s, found.profile)
 
 
 @step(FLOW)
 async def skip_organisation(s: Step) -> State:
-    found = await s.do(usecase.set_organisation, user=s.person, text=None, now=s.now)
+    found = await s.do(profiles.set_organisation, user=s.person, text=None, now=s.now)
     query = s.update.callback_query
     assert query is not None
     await answer_button(s.update)
@@ -268,7 +268,7 @@ async def skip_organisation(s: Step) -> State:
 async def capacity_chosen(s: Step) -> State:
     _, _, profile_id, n = s.parts(4)
     found = await s.do(
-        usecase.set_capacity, user=s.person, profile_id=int(profile_id), capacity=int(n), now=s.now
+        profiles.set_capacity, user=s.person, profile_id=int(profile_id), capacity=int(n), now=s.now
     )
     await _edit(s, s.t(N_("directory.profile.capacity_set"), n=int(n)))
     text = "\n\n".join(
@@ -284,10 +284,10 @@ async def capacity_chosen(s: Step) -> State:
 
 
 ACTIONS = {
-    "pub": (usecase.publish, N_("directory.profile.published")),
-    "pause": (usecase.pause, N_("directory.profile.paused")),
-    "resume": (usecase.resume, N_("directory.profile.resumed")),
-    "unpub": (usecase.unpublish, N_("directory.profile.unpublished")),
+    "pub": (profiles.publish, N_("directory.profile.published")),
+    "pause": (profiles.pause, N_("directory.profile.paused")),
+    "resume": (profiles.resume, N_("directory.profile.resumed")),
+    "unpub": (profiles.unpublish, N_("directory.profile.unpublished")),
 }
 
 

@@ -1,4 +1,5 @@
-"""The mentor directory: mentors publish a profile, adepts browse and ask, mentors answer.
+"""The mentor directory: adepts browse the published profiles and ask, mentors answer
+(writing and publishing a profile is `bot.usecases.profiles`).
 
 Everything is per programme: a profile is seen only by adepts of its programme, and
 every button names what it is about by id and is checked again here. Fullness is
@@ -7,9 +8,8 @@ the capacity given), checked when the directory is shown, when a request is sent
 when it is accepted. A mentor who became full while a request waited keeps it
 pending: they are told kindly and may decline it or give more room in /profile.
 
-Typed answers find what they belong to in the database: the profile of the person's
-`current_programme_id`, the adept's request in state "draft", the mentor's request
-declined last.
+Typed answers find what they belong to in the database: the adept's request in state
+"draft", the mentor's request declined last.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ async def programme_for(session: AsyncSession, *, user: User, role: str) -> Prog
     return ProgrammeChoice(options[0] if len(options) == 1 else None, options)
 
 
-async def _in_programme(
+async def in_programme(
     session: AsyncSession, *, user: User, programme_id: int, role: str
 ) -> Programme:
     assert user.id is not None
@@ -85,221 +85,16 @@ async def choose_programme(
     session: AsyncSession, *, user: User, programme_id: int, role: str
 ) -> Programme:
     """A programme picked from the buttons: remembered as the person's current one."""
-    programme = await _in_programme(session, user=user, programme_id=programme_id, role=role)
+    programme = await in_programme(session, user=user, programme_id=programme_id, role=role)
     user.current_programme_id = programme.id
     await directory.save(session, user)
     return programme
 
 
-async def _current(session: AsyncSession, *, user: User, role: str) -> Programme:
+async def current_programme(session: AsyncSession, *, user: User, role: str) -> Programme:
     if user.current_programme_id is None:
         raise Refused(f"directory.not_{role}")
-    return await _in_programme(
-        session, user=user, programme_id=user.current_programme_id, role=role
-    )
-
-
-# -- the mentor's profile -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Editing:
-    profile: MentorProfile
-    programme: Programme
-    mentor: User
-
-
-async def my_profile(
-    session: AsyncSession, *, user: User, programme_id: int
-) -> MentorProfile | None:
-    """The mentor's profile in the programme, if they ever finished one."""
-    await _in_programme(session, user=user, programme_id=programme_id, role=Role.MENTOR)
-    assert user.id is not None
-    found = await directory.profile_of(session, programme_id=programme_id, user_id=user.id)
-    return found if found is not None and found.career else None
-
-
-async def start_profile(
-    session: AsyncSession, *, user: User, programme_id: int, now: datetime
-) -> Editing:
-    """Begin (or edit) the profile. While it is edited it is out of the directory, so no
-    adept sees it half-changed; the preview's Publish puts it back."""
-    programme = await choose_programme(
-        session, user=user, programme_id=programme_id, role=Role.MENTOR
-    )
-    assert user.id is not None and programme.id is not None
-    profile = await directory.profile_of(session, programme_id=programme.id, user_id=user.id)
-    if profile is None:
-        profile = MentorProfile(
-            programme_id=programme.id, user_id=user.id, languages=user.language, updated_at=now
-        )
-    profile.published_at, profile.updated_at = None, now
-    await directory.save(session, profile)
-    return Editing(profile, programme, user)
-
-
-async def _own_profile(session: AsyncSession, *, user: User, profile_id: int) -> Editing:
-    profile = await directory.profile(session, profile_id=profile_id)
-    if profile is None or profile.user_id != user.id:
-        raise Refused(N_("directory.profile.not_yours"))
-    programme = await _in_programme(
-        session, user=user, programme_id=profile.programme_id, role=Role.MENTOR
-    )
-    return Editing(profile, programme, user)
-
-
-async def _typed_profile(session: AsyncSession, *, user: User) -> Editing:
-    programme = await _current(session, user=user, role=Role.MENTOR)
-    assert user.id is not None and programme.id is not None
-    profile = await directory.profile_of(session, programme_id=programme.id, user_id=user.id)
-    if profile is None:
-        raise Refused(N_("directory.profile.gone"))
-    return Editing(profile, programme, user)
-
-
-async def editing(session: AsyncSession, *, user: User, profile_id: int) -> Editing:
-    return await _own_profile(session, user=user, profile_id=profile_id)
-
-
-async def toggle_area(
-    session: AsyncSession, *, user: User, profile_id: int, index: int, now: datetime
-) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    offered = rules.area_list(found.programme.areas)
-    if not 0 <= index < len(offered):
-        raise Refused(N_("directory.profile.unknown_area"), stay=True)
-    chosen = rules.toggled(rules.area_list(found.profile.areas), offered[index])
-    found.profile.areas = "\n".join(chosen) or None
-    found.profile.updated_at = now
-    await directory.save(session, found.profile)
-    return found
-
-
-async def set_other_areas(
-    session: AsyncSession, *, user: User, text: str, now: datetime
-) -> Editing:
-    found = await _typed_profile(session, user=user)
-    text = text.strip()
-    if not text:
-        raise Refused(N_("directory.profile.empty"), stay=True)
-    if len(text) > rules.OTHER_AREAS_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"),
-            stay=True,
-            limit=rules.OTHER_AREAS_MAX,
-            length=len(text),
-        )
-    found.profile.other_areas, found.profile.updated_at = text, now
-    await directory.save(session, found.profile)
-    return found
-
-
-async def areas_done(session: AsyncSession, *, user: User, profile_id: int) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    if not rules.area_list(found.profile.areas) and not found.profile.other_areas:
-        raise Refused(N_("directory.profile.no_areas"), stay=True)
-    return found
-
-
-async def set_career(session: AsyncSession, *, user: User, text: str, now: datetime) -> Editing:
-    found = await _typed_profile(session, user=user)
-    text = text.strip()
-    if not text:
-        raise Refused(N_("directory.profile.empty"), stay=True)
-    if len(text) > rules.CAREER_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"), stay=True, limit=rules.CAREER_MAX, length=len(text)
-        )
-    found.profile.career, found.profile.updated_at = text, now
-    await directory.save(session, found.profile)
-    return found
-
-
-async def toggle_language(
-    session: AsyncSession, *, user: User, profile_id: int, code: str, now: datetime
-) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    if code not in rules.LANGUAGES:
-        raise Refused(N_("directory.profile.unknown_language"), stay=True)
-    chosen = rules.toggled(rules.language_list(found.profile.languages), code)
-    found.profile.languages = ",".join(c for c in rules.LANGUAGES if c in chosen)
-    found.profile.updated_at = now
-    await directory.save(session, found.profile)
-    return found
-
-
-async def languages_done(session: AsyncSession, *, user: User, profile_id: int) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    if not rules.language_list(found.profile.languages):
-        raise Refused(N_("directory.profile.no_languages"), stay=True)
-    return found
-
-
-async def set_organisation(
-    session: AsyncSession, *, user: User, text: str | None, now: datetime
-) -> Editing:
-    """The organisation typed, or None (skipped: the profile then names none)."""
-    found = await _typed_profile(session, user=user)
-    text = text.strip() if text is not None else None
-    if text is not None and len(text) > rules.ORGANISATION_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"),
-            stay=True,
-            limit=rules.ORGANISATION_MAX,
-            length=len(text),
-        )
-    found.profile.organisation, found.profile.updated_at = text or None, now
-    await directory.save(session, found.profile)
-    return found
-
-
-async def set_capacity(
-    session: AsyncSession, *, user: User, profile_id: int, capacity: int, now: datetime
-) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    if capacity not in rules.CAPACITIES:
-        raise Refused(N_("directory.profile.unknown_capacity"), stay=True)
-    found.profile.capacity, found.profile.updated_at = capacity, now
-    await directory.save(session, found.profile)
-    return found
-
-
-async def publish(session: AsyncSession, *, user: User, profile_id: int, now: datetime) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    profile = found.profile
-    complete = (
-        profile.career
-        and (rules.area_list(profile.areas) or profile.other_areas)
-        and rules.language_list(profile.languages)
-    )
-    if not complete:
-        raise Refused(N_("directory.profile.incomplete"))
-    profile.published_at, profile.paused_at, profile.updated_at = now, None, now
-    await directory.save(session, profile)
-    return found
-
-
-async def pause(session: AsyncSession, *, user: User, profile_id: int, now: datetime) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    found.profile.paused_at = now
-    await directory.save(session, found.profile)
-    return found
-
-
-async def resume(session: AsyncSession, *, user: User, profile_id: int, now: datetime) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    found.profile.paused_at = None
-    await directory.save(session, found.profile)
-    return found
-
-
-async def unpublish(
-    session: AsyncSession, *, user: User, profile_id: int, now: datetime
-) -> Editing:
-    found = await _own_profile(session, user=user, profile_id=profile_id)
-    found.profile.published_at = None
-    await directory.save(session, found.profile)
-    return found
+    return await in_programme(session, user=user, programme_id=user.current_programme_id, role=role)
 
 
 # -- browsing -----------------------------------------------------------------------------
@@ -403,7 +198,7 @@ async def set_my_organisation(
     session: AsyncSession, *, user: User, text: str, now: datetime
 ) -> Programme:
     """The adept's organisation, for "not my organisation"; kept encrypted, shown to no one."""
-    programme = await _current(session, user=user, role=Role.ADEPT)
+    programme = await current_programme(session, user=user, role=Role.ADEPT)
     assert user.id is not None and programme.id is not None
     text = text.strip()
     if not text:
@@ -586,7 +381,7 @@ async def accept_request(
     """The mentor accepts: the mentorship starts exactly as an accepted invitation does
     (`pairing.begin_intro`). Full by now: refused kindly, the request stays pending."""
     found = await _pending(session, request_id=request_id, user=user, as_role=Role.MENTOR)
-    await _in_programme(session, user=user, programme_id=found.programme_id, role=Role.MENTOR)
+    await in_programme(session, user=user, programme_id=found.programme_id, role=Role.MENTOR)
     adept = await users.get(session, user_id=found.adept_id)
     if adept is None or adept.erased_at is not None:
         raise Refused(N_("directory.request.adept_gone"))
