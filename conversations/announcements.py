@@ -47,6 +47,8 @@ def _super(s: Step) -> list[int]:
 def _tally_line(language: str, tally: Tally) -> str:
     parts = [t(language, "announce.count.delivered", n=tally.delivered)]
     parts.append(t(language, "announce.count.unreachable", n=tally.unreachable))
+    if tally.stopped:
+        parts.append(t(language, "announce.count.stopped", n=tally.stopped))
     if tally.waiting:
         parts.append(t(language, "announce.count.waiting", n=tally.waiting))
     return " · ".join(parts)
@@ -179,7 +181,24 @@ async def send(s: Step) -> State:
         rate=services.of(s.context).settings.outbox_rate,
     )
     await _buttons_off(s)
-    return await s.reply(N_("announce.queued"), next=None, n=sent.recipients)
+    # A wrong date or the wrong audience noticed now can still be held back.
+    stop = [[(N_("announce.button.stop"), f"ann:stop:{sent.id}")]]
+    return await s.reply(
+        N_("announce.queued"), next=None, markup=keyboard(s.language, stop), n=sent.recipients
+    )
+
+
+@step()
+async def stop(s: Step) -> State:
+    kept_back = await s.do(
+        usecase.stop,
+        user=s.person,
+        announcement_id=int(s.parts(3)[2]),
+        super_coordinators=_super(s),
+        now=s.now,
+    )
+    await _buttons_off(s)
+    return await s.reply(N_("announce.stopped"), next=None, n=kept_back)
 
 
 @step()
@@ -260,4 +279,5 @@ def handlers() -> list[BaseHandler[Update, Context, Any]]:
     return [
         CallbackQueryHandler(send, pattern=r"^ann:send:\d{1,18}$"),
         CallbackQueryHandler(drop, pattern=r"^ann:drop:\d{1,18}$"),
+        CallbackQueryHandler(stop, pattern=r"^ann:stop:\d{1,18}$"),
     ]

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Announcement, Notification, ProgrammeMember, User
+from storage.models import Announcement, Notification, OutboxState, ProgrammeMember, User
 
 # The kind of the rows that deliver an announcement (one per recipient), and of the
 # one row that tells its author how it went.
@@ -116,6 +116,21 @@ async def outcomes(
         if announcement_id is not None:
             found[announcement_id][state] = int(count)
     return found
+
+
+async def cancel_waiting(session: AsyncSession, *, announcement_id: int) -> int:
+    """Cancel the announcement's rows not yet taken for sending; how many. A row being
+    sent right now finds the text gone when it is rendered (or has gone out already)."""
+    result = await session.exec(
+        update(Notification)
+        .where(
+            col(Notification.announcement_id) == announcement_id,
+            col(Notification.kind) == KIND,
+            col(Notification.state) == OutboxState.PENDING,
+        )
+        .values(state=OutboxState.CANCELLED, last_error="stopped", payload={})
+    )
+    return int(result.rowcount or 0)
 
 
 async def latest_due_unfinished(

@@ -253,6 +253,8 @@ class Announcement(SQLModel, table=True):
     created_at: datetime = _created()
     confirmed_at: datetime | None = _ts(nullable=True)
     recipients: int = Field(default=0)
+    # The author stopped it on its way: rows not yet sent were cancelled then.
+    stopped_at: datetime | None = _ts(nullable=True)
 
 
 class MentorshipTransition(SQLModel, table=True):

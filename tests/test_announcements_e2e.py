@@ -386,3 +386,49 @@ async def test_a_member_in_quiet_hours_gets_it_when_they_end_and_the_count_waits
     await sleeper.expect("Träffen flyttas till torsdag.", timeout=10)
     count = await karin.expect("Ditt utskick till mentorerna", timeout=15)
     assert "2 personer nåddes · 0 personer gick inte att nå" in count.text
+
+
+async def test_an_announcement_on_its_way_can_be_stopped_and_the_count_says_so(
+    people: People, db: Database, clock: TravellingClock, dispatcher: Any
+) -> None:
+    karin = people("Karin", "en")
+    mentors = [people(f"Mentor{i}", "en") for i in range(6)]
+    outsider = people("Olle", "en")
+    member_rows = [(await user_of(db, karin), "coordinator")]
+    member_rows += [(await user_of(db, m), "mentor") for m in mentors]
+    await programme_with(db, NAME, member_rows)
+
+    await karin.ask("/announce")
+    await karin.press("Mentors")
+    await karin.expect("Type the message to the mentors")
+    await karin.send("The meetup is on the 31st of February")
+    confirm = await karin.expect("Shall I send it?")
+    await karin.press("📣 Send to 6 people", message_id=confirm.message_id)
+    queued = await karin.expect("It's on its way to 6 people")
+    stop_data = queued.buttons[0][0][1]
+    assert [label for row in queued.buttons for label, _ in row] == ["⏹ Stop sending"]
+
+    # Someone else's (forged) press of the button stops nothing.
+    await outsider.press_data(queued.message_id, stop_data)
+    await outsider.expect("no longer waiting to be sent")
+    assert all(r.state == OutboxState.PENDING for r in await announcement_rows(db))
+
+    await karin.press("⏹ Stop sending", message_id=queued.message_id)
+    await karin.expect("Stopped. 6 people who had not received the message yet won't get it")
+    rows = await announcement_rows(db)
+    assert sorted((r.kind, r.state) for r in rows) == [
+        *[("announcement", OutboxState.CANCELLED)] * 6,
+        ("announcement_report", OutboxState.PENDING),
+    ]
+    (stopped,) = await announcements(db)
+    assert stopped.stopped_at is not None and stopped.text is None
+
+    clock.advance(timedelta(minutes=5))
+    await dispatcher.run_once()
+    count = await karin.expect("6 people didn't get it because you stopped it", timeout=15)
+    assert "0 people got it · 0 people couldn't be reached · 6 people didn't get it" in count.text
+    for person in mentors:
+        assert await person.quiet(0.1) == []
+    karin.mark_read()
+    await karin.press_data(queued.message_id, stop_data)
+    await karin.expect("already stopped")

@@ -80,27 +80,34 @@ def check_text(typed: str, room: int) -> TextCheck:
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """What became of an announcement's rows: reached, not reached, still on the way."""
+    """What became of an announcement's rows: reached, not reached, still on the way, and
+    (when its author stopped it) kept back by the stop."""
 
     delivered: int
     unreachable: int
     waiting: int
+    stopped: int = 0
 
     @property
     def done(self) -> bool:
         return self.waiting == 0
 
 
-def tally(by_state: Mapping[str, int]) -> Tally:
+def tally(by_state: Mapping[str, int], *, stopped: bool = False) -> Tally:
     """Counts per outbox state, read as delivered / unreachable / waiting.
 
     Unreachable is every final state but "sent": blocked or failed sends, rows that
-    expired, and rows cancelled because the person erased their data meanwhile.
+    expired, and rows cancelled because the person erased their data meanwhile. Once
+    the author stopped the announcement, its cancelled rows are the ones the stop kept
+    back (an erasure at that very moment would be counted with them).
     """
     delivered = by_state.get("sent", 0)
-    unreachable = sum(n for state, n in by_state.items() if state in FINAL_STATES) - delivered
+    kept_back = by_state.get("cancelled", 0) if stopped else 0
+    unreachable = (
+        sum(n for state, n in by_state.items() if state in FINAL_STATES) - delivered - kept_back
+    )
     waiting = sum(n for state, n in by_state.items() if state not in FINAL_STATES)
-    return Tally(delivered, unreachable, waiting)
+    return Tally(delivered, unreachable, waiting, kept_back)
 
 
 def first_look(now: datetime, recipients: int, rate: float) -> datetime:

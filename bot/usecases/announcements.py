@@ -247,6 +247,35 @@ async def confirm(
     return draft
 
 
+async def stop(
+    session: AsyncSession,
+    *,
+    user: User,
+    announcement_id: int,
+    super_coordinators: SuperCoordinators,
+    now: datetime,
+) -> int:
+    """Its author stops an announcement on its way (a wrong date, the wrong audience): the
+    rows not yet sent are cancelled and the text goes. How many were kept back; what went
+    out already stays sent, and the count afterwards says both."""
+    found = await store.get(session, announcement_id=announcement_id)
+    if found is None or found.author_id != user.id or found.confirmed_at is None:
+        raise Refused("announce.stale")
+    if found.stopped_at is not None:
+        raise Refused("announce.already_stopped")
+    # Still its coordinator (a coordinator who left the programme stops nothing).
+    await programme(
+        session, user=user, programme_id=found.programme_id, super_coordinators=super_coordinators
+    )
+    assert found.id is not None
+    kept_back = await store.cancel_waiting(session, announcement_id=found.id)
+    if kept_back == 0:
+        raise Refused("announce.nothing_to_stop")
+    found.stopped_at, found.text = now, None
+    await store.save(session, found)
+    return kept_back
+
+
 async def discard(session: AsyncSession, *, user: User, announcement_id: int) -> None:
     await store.delete(session, await _own(session, user=user, announcement_id=announcement_id))
 
@@ -302,7 +331,7 @@ async def report(
     if where is None:
         return None
     by_state = await store.outcomes(session, announcement_ids=[announcement_id])
-    tally = rules.tally(by_state[announcement_id])
+    tally = rules.tally(by_state[announcement_id], stopped=found.stopped_at is not None)
     if not tally.done:
         latest = await store.latest_due_unfinished(
             session, announcement_id=announcement_id, final_states=rules.FINAL_STATES
@@ -325,5 +354,7 @@ async def _summaries(
     for announcement in sent:
         where = await programmes.get(session, programme_id=announcement.programme_id)
         if where is not None and announcement.id is not None:
-            found.append(Summary(announcement, where, rules.tally(counts[announcement.id])))
+            stopped = announcement.stopped_at is not None
+            counted = rules.tally(counts[announcement.id], stopped=stopped)
+            found.append(Summary(announcement, where, counted))
     return found
