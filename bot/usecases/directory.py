@@ -44,6 +44,17 @@ TAKING_A_PLACE = frozenset({MentorshipState.INTRO, MentorshipState.ACTIVE, Mento
 WAITING = frozenset({RequestState.PENDING})
 
 
+def typed(text: str, *, limit: int) -> str:
+    """A typed answer, trimmed; empty or over `limit` is refused and the person stays at
+    the question to type it again."""
+    text = text.strip()
+    if not text:
+        raise Refused(N_("directory.profile.empty"), stay=True)
+    if len(text) > limit:
+        raise Refused(N_("directory.profile.too_long"), stay=True, limit=limit, length=len(text))
+    return text
+
+
 # -- which programme ----------------------------------------------------------------------
 
 
@@ -200,16 +211,7 @@ async def set_my_organisation(
     """The adept's organisation, for "not my organisation"; kept encrypted, shown to no one."""
     programme = await current_programme(session, user=user, role=Role.ADEPT)
     assert user.id is not None and programme.id is not None
-    text = text.strip()
-    if not text:
-        raise Refused(N_("directory.profile.empty"), stay=True)
-    if len(text) > rules.ORGANISATION_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"),
-            stay=True,
-            limit=rules.ORGANISATION_MAX,
-            length=len(text),
-        )
+    text = typed(text, limit=rules.ORGANISATION_MAX)
     row = await directory.membership_row(
         session, programme_id=programme.id, user_id=user.id, role=ProgrammeRole.ADEPT
     )
@@ -292,13 +294,7 @@ async def send_request(session: AsyncSession, *, user: User, note: str, now: dat
     draft = await directory.latest_draft(session, adept_id=user.id)
     if draft is None:
         raise Refused(N_("directory.request.gone"))
-    note = note.strip()
-    if not note:
-        raise Refused(N_("directory.profile.empty"), stay=True)
-    if len(note) > rules.NOTE_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"), stay=True, limit=rules.NOTE_MAX, length=len(note)
-        )
+    note = typed(note, limit=rules.NOTE_MAX)
     profile = await directory.profile_of(
         session, programme_id=draft.programme_id, user_id=draft.mentor_id
     )
@@ -396,9 +392,7 @@ async def accept_request(
     if rules.is_full(open_as_mentor=counts.get(user.id or 0, 0), capacity=capacity):
         raise Refused(N_("directory.accept_full"), name=name)
     assert adept.id is not None and user.id is not None
-    for existing in await mentorships.pairings_of(session, user_id=user.id, states=OPEN_STATES):
-        if existing.partner is not None and existing.partner.id == adept.id:
-            raise Refused(N_("invite.problem.already_paired"), name=name)
+    await pairing.refuse_a_second_pair(session, user=user, other=adept)
     mentorship = await mentorships.create(
         session, creator=adept, role=Role.ADEPT, state=MentorshipState.INVITED
     )
@@ -476,16 +470,7 @@ async def save_decline_reason(
     found = await directory.latest_declined_by(session, mentor_id=user.id)
     if found is None:
         raise Refused(N_("directory.request.gone"))
-    text = text.strip()
-    if not text:
-        raise Refused(N_("directory.profile.empty"), stay=True)
-    if len(text) > rules.DECLINE_REASON_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"),
-            stay=True,
-            limit=rules.DECLINE_REASON_MAX,
-            length=len(text),
-        )
+    text = typed(text, limit=rules.DECLINE_REASON_MAX)
     found.decline_reason = text
     await directory.save(session, found)
     return found

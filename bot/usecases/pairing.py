@@ -96,10 +96,16 @@ async def _usable_invite(
         expired_on = invite.expires_at.date() if invite else ""
         raise Refused(f"invite.problem.{problem.value}", name=name, date=expired_on)
     assert invite is not None and inviter is not None
-    for existing in await mentorships.pairings_of(session, user_id=user.id, states=OPEN_STATES):
-        if existing.partner is not None and existing.partner.id == inviter.id:
-            raise Refused(N_("invite.problem.already_paired"), name=name)
+    await refuse_a_second_pair(session, user=user, other=inviter)
     return invite, inviter
+
+
+async def refuse_a_second_pair(session: AsyncSession, *, user: User, other: User) -> None:
+    """Two people have one open mentorship together at most, however it was started."""
+    assert user.id is not None
+    for existing in await mentorships.pairings_of(session, user_id=user.id, states=OPEN_STATES):
+        if existing.partner is not None and existing.partner.id == other.id:
+            raise Refused(N_("invite.problem.already_paired"), name=display_name(other))
 
 
 async def _open_programme(

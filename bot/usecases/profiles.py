@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.domain import directory as rules
 from bot.i18n import N_
 from bot.usecases import Refused
-from bot.usecases.directory import choose_programme, current_programme, in_programme
+from bot.usecases.directory import choose_programme, current_programme, in_programme, typed
 from storage import directory
 from storage.models import MentorProfile, Programme, Role, User
 
@@ -97,16 +97,7 @@ async def set_other_areas(
     session: AsyncSession, *, user: User, text: str, now: datetime
 ) -> Editing:
     found = await _typed_profile(session, user=user)
-    text = text.strip()
-    if not text:
-        raise Refused(N_("directory.profile.empty"), stay=True)
-    if len(text) > rules.OTHER_AREAS_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"),
-            stay=True,
-            limit=rules.OTHER_AREAS_MAX,
-            length=len(text),
-        )
+    text = typed(text, limit=rules.OTHER_AREAS_MAX)
     found.profile.other_areas, found.profile.updated_at = text, now
     await directory.save(session, found.profile)
     return found
@@ -121,13 +112,7 @@ async def areas_done(session: AsyncSession, *, user: User, profile_id: int) -> E
 
 async def set_career(session: AsyncSession, *, user: User, text: str, now: datetime) -> Editing:
     found = await _typed_profile(session, user=user)
-    text = text.strip()
-    if not text:
-        raise Refused(N_("directory.profile.empty"), stay=True)
-    if len(text) > rules.CAREER_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"), stay=True, limit=rules.CAREER_MAX, length=len(text)
-        )
+    text = typed(text, limit=rules.CAREER_MAX)
     found.profile.career, found.profile.updated_at = text, now
     await directory.save(session, found.profile)
     return found
@@ -158,14 +143,7 @@ async def set_organisation(
 ) -> Editing:
     """The organisation typed, or None (skipped: the profile then names none)."""
     found = await _typed_profile(session, user=user)
-    text = text.strip() if text is not None else None
-    if text is not None and len(text) > rules.ORGANISATION_MAX:
-        raise Refused(
-            N_("directory.profile.too_long"),
-            stay=True,
-            limit=rules.ORGANISATION_MAX,
-            length=len(text),
-        )
+    text = typed(text, limit=rules.ORGANISATION_MAX) if text and text.strip() else None
     found.profile.organisation, found.profile.updated_at = text or None, now
     await directory.save(session, found.profile)
     return found
