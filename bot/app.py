@@ -84,11 +84,16 @@ async def _one_flow_at_a_time(update: object, context: ContextTypes.DEFAULT_TYPE
     flows = [
         h for h in context.application.handlers.get(0, []) if isinstance(h, ConversationHandler)
     ]
+    # Only a flow the person is in can be left; asking every flow's entry points
+    # whether this update starts it (some 60 checks) is for people in one.
+    inside = [flow for flow in flows if key in flow._conversations]
+    if not inside:
+        return
     starting = [f for f in flows if any(e.check_update(update) for e in f.entry_points)]
     if not starting:
         return
-    for flow in flows:
-        if flow not in starting and key in flow._conversations:
+    for flow in inside:
+        if flow not in starting:
             del flow._conversations[key]
 
 

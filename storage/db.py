@@ -14,8 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
-from threading import Thread
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
@@ -27,10 +26,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_inline
 from storage.crypto import KeyRing
-
-if TYPE_CHECKING:
-    import aiosqlite
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -72,131 +69,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    # Only another process can make a statement wait (this one's transactions take
+    # turns, `storage.sqlite_inline`); the wait holds up the event loop, so it is short.
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
-class FewerHopsCursor:
-    """An aiosqlite cursor that goes to the driver's thread once per statement, twice
-    when it returns rows, instead of four times.
-
-    SQLAlchemy's adapter asks aiosqlite for a cursor, executes on it, fetches all
-    rows and closes it: four hand-overs to the connection's thread (a queue put, a
-    thread wake-up and a wake-up of the event loop each), the largest single cost of
-    an update on the event loop. Here the cursor is made by `Connection.execute`
-    together with the statement, and a cursor whose statement has finished (no
-    rows, or all rows fetched) is not closed through the thread: sqlite3 has already
-    reset its statement, and Python frees it. Only aiosqlite's public API is used.
-    """
-
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-        self._cursor: aiosqlite.Cursor | None = None
-        self._pending = False  # the statement may still hold rows (a cursor streamed)
-        self.arraysize = 1  # sqlite3's default, until there is a cursor
-
-    @property
-    def description(self) -> Any:
-        return None if self._cursor is None else self._cursor.description
-
-    @property
-    def rowcount(self) -> int:
-        return -1 if self._cursor is None else self._cursor.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return None if self._cursor is None else self._cursor.lastrowid
-
-    async def execute(self, sql: str, parameters: Any = None) -> FewerHopsCursor:
-        await self._close_pending()
-        self._cursor = await self._connection.execute(sql, parameters)
-        self._cursor.arraysize = self.arraysize
-        self._pending = self._cursor.description is not None
-        return self
-
-    async def executemany(self, sql: str, parameters: Any) -> FewerHopsCursor:
-        await self._close_pending()
-        self._cursor = await self._connection.executemany(sql, parameters)
-        self._pending = False
-        return self
-
-    async def fetchall(self) -> list[Any]:
-        if self._cursor is None:
-            return []
-        rows = list(await self._cursor.fetchall())
-        self._pending = False
-        return rows
-
-    async def fetchone(self) -> Any:
-        return None if self._cursor is None else await self._cursor.fetchone()
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        if self._cursor is None:
-            return []
-        return list(await self._cursor.fetchmany(size or self.arraysize))
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        assert self._cursor is not None, "iterated before execute"
-        return self._cursor.__aiter__()
-
-    async def _close_pending(self) -> None:
-        if self._pending and self._cursor is not None:
-            await self._cursor.close()
-        self._pending = False
-
-    async def close(self) -> None:
-        await self._close_pending()
-
-    async def __aenter__(self) -> FewerHopsCursor:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.close()
-
-
-class FewerHopsConnection:
-    """aiosqlite's connection as SQLAlchemy's adapter uses it, with `FewerHopsCursor`
-    for its cursors and no hand-over for a commit or rollback with no transaction
-    open; everything else is aiosqlite's own."""
-
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._aiosqlite = connection
-
-    def cursor(self) -> FewerHopsCursor:
-        return FewerHopsCursor(self._aiosqlite)
-
-    # sqlite3 commits and rolls back only inside a transaction; outside one both do
-    # nothing. Asking first (a flag sqlite3 keeps, read without the thread) saves
-    # the hand-over: the pool rolls back every connection it gets back, right after
-    # the unit of work committed, and a read-only session commits nothing.
-    async def commit(self) -> None:
-        if self._aiosqlite.in_transaction:
-            await self._aiosqlite.commit()
-
-    async def rollback(self) -> None:
-        if self._aiosqlite.in_transaction:
-            await self._aiosqlite.rollback()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._aiosqlite, name)
-
-
-def _sqlite_creator(target: str) -> Callable[[], Awaitable[FewerHopsConnection]]:
-    """`async_creator` for SQLite: aiosqlite connected with the arguments SQLAlchemy's
-    own dialect would pass (`create_connect_args`), wrapped in `FewerHopsConnection`."""
-    import aiosqlite
-
+def _sqlite_creator(target: str) -> Callable[[], Awaitable[sqlite_inline.InlineConnection]]:
+    """`async_creator` for SQLite: a connection answered on the loop's thread
+    (`storage.sqlite_inline`), opened with the arguments SQLAlchemy's own dialect would
+    pass to aiosqlite (`create_connect_args`)."""
     url = make_url(target)
     args, kwargs = url.get_dialect()().create_connect_args(url)
 
-    async def connect() -> FewerHopsConnection:
-        pending = aiosqlite.connect(*args, **kwargs)
-        # As SQLAlchemy's dialect does for the connections it makes: a process that
-        # exits without disposing the engine must not wait for the driver's thread.
-        thread = getattr(pending, "_thread", None)
-        if isinstance(thread, Thread):
-            thread.daemon = True
-        return FewerHopsConnection(await pending)
+    async def connect() -> sqlite_inline.InlineConnection:
+        return await sqlite_inline.connect(*args, **kwargs)
 
     return connect
 
