@@ -48,7 +48,7 @@ def configure_logging(level: str) -> None:
     # reach a log, whatever LOG_LEVEL says.
     # The database drivers and SQLAlchemy log statements with their parameters
     # (names, texts) at DEBUG/INFO.
-    capped = ("httpx", "httpcore", "apscheduler", "alembic", "aiosqlite", "asyncpg", "sqlalchemy")
+    capped = ("httpx", "httpcore", "apscheduler", "alembic", "asyncpg", "sqlalchemy")
     for name in capped:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)

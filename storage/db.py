@@ -10,7 +10,7 @@ import ast
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
@@ -52,7 +52,7 @@ def async_url(url: str) -> str:
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+        parsed = parsed.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     elif backend == "postgresql":
@@ -75,26 +75,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_creator(target: str) -> Callable[[], Awaitable[sqlite_inline.InlineConnection]]:
-    """`async_creator` for SQLite: a connection answered on the loop's thread
-    (`storage.sqlite_inline`), opened with the arguments SQLAlchemy's own dialect would
-    pass to aiosqlite (`create_connect_args`)."""
-    url = make_url(target)
-    args, kwargs = url.get_dialect()().create_connect_args(url)
-
-    async def connect() -> sqlite_inline.InlineConnection:
-        return await sqlite_inline.connect(*args, **kwargs)
-
-    return connect
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # hide_parameters: a failed statement's error (and any echo) would otherwise show
     # the values bound to it, names and texts among them.
     target = async_url(url)
     sqlite = target.startswith("sqlite")
     if sqlite and "creator" not in kwargs and "async_creator" not in kwargs:
-        kwargs["async_creator"] = _sqlite_creator(target)
+        kwargs["creator"] = sqlite_inline.creator(make_url(target))
     engine = create_async_engine(target, hide_parameters=True, **kwargs)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

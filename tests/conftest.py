@@ -208,7 +208,7 @@ def logger_levels() -> Iterator[None]:
     """configure_logging changes process-wide levels: put them back afterwards."""
     root = logging.getLogger()
     names = ["mentorbot", "telegram", "httpx", "httpcore", "apscheduler", "alembic"]
-    names += ["aiosqlite", "asyncpg", "sqlalchemy"]
+    names += ["asyncpg", "sqlalchemy"]
     saved = {name: logging.getLogger(name).level for name in names}
     saved_root = root.level
     yield

@@ -432,7 +432,7 @@ async def test_at_debug_level_the_database_drivers_log_no_statement_parameters(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     configure_logging("DEBUG")
-    for name in ("aiosqlite", "asyncpg", "sqlalchemy"):
+    for name in ("asyncpg", "sqlalchemy"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING
     telegram_id = 987_654_321_012
     async with db.session() as session:

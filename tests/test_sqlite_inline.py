@@ -53,7 +53,7 @@ async def test_statements_run_on_the_loops_thread_and_only_a_commit_is_handed_ov
     threads: list[int] = []
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        await raw.driver_connection.create_function(  # type: ignore[union-attr]
+        raw.driver_connection.create_function(  # type: ignore[union-attr]
             "thread_of", 0, lambda: threads.append(threading.get_ident()) or 1
         )
         rows = (await connection.execute(text("SELECT v, thread_of() FROM t ORDER BY id"))).all()
@@ -143,3 +143,29 @@ async def test_several_steps_saved_at_once_are_all_stored(db: Database) -> None:
         await steps.save(session, key=key, changes={"goals": None, "diary": None})
     async with db.session() as session:
         assert await steps.of(session, key=key) == {"checkins": 4}
+
+
+async def test_a_writer_cancelled_while_its_turn_was_handed_over_passes_it_on(
+    engine: AsyncEngine,
+) -> None:
+    """A task cancelled (an update timed out, the bot stopping) just as its turn came
+    must not keep the turn: the next writer gets it."""
+    first, second, third = [await engine.connect() for _ in range(3)]
+    try:
+        await first.execute(text("UPDATE t SET v = 'first' WHERE id = 1"))
+        cancelled = asyncio.create_task(second.execute(text("UPDATE t SET v = 'x' WHERE id = 2")))
+        later = asyncio.create_task(third.execute(text("UPDATE t SET v = 'third' WHERE id = 3")))
+        await asyncio.sleep(0.05)
+        assert not cancelled.done() and not later.done()
+        await first.commit()  # hands the turn to `second`, which has not run yet
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        await asyncio.wait_for(later, 5)
+        await third.commit()
+    finally:
+        for connection in (first, second, third):
+            await connection.close()
+    async with engine.connect() as connection:
+        values = (await connection.execute(text("SELECT v FROM t ORDER BY id"))).scalars().all()
+    assert values == ["first", "b", "third"]
