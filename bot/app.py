@@ -18,7 +18,6 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import planning, scheduler, services, tls
@@ -27,6 +26,7 @@ from bot.commands import coordinator_menu, menus
 from bot.errors import on_error
 from bot.keys import load_keyring
 from bot.settings import Settings
+from bot.telegram_http import AiohttpRequest
 from bot.unit_of_work import CommittingRequest, StoredSteps, UnitOfWorkProcessor
 from conversations import (
     announcements,
@@ -183,13 +183,11 @@ def build_application(
                 connection_pool_size=32,
                 read_timeout=10,
                 write_timeout=10,
-                httpx_kwargs={"verify": tls.context()},
+                ssl_context=tls.context(),
             )
         )
         .get_updates_request(
-            HTTPXRequest(
-                connection_pool_size=2, read_timeout=40, httpx_kwargs={"verify": tls.context()}
-            )
+            AiohttpRequest(connection_pool_size=2, read_timeout=40, ssl_context=tls.context())
         )
         .concurrent_updates(processor)
         .post_init(_register_menus)

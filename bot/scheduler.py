@@ -40,7 +40,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackContext, ExtBot, Job
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import services, tls
@@ -50,6 +49,7 @@ from bot.domain.quiet_hours import in_quiet_hours, next_allowed
 from bot.errors import describe
 from bot.i18n import N_, t
 from bot.settings import Settings
+from bot.telegram_http import AiohttpRequest
 from bot.textsplit import split_html, utf16_len
 from bot.usecases import notify
 from bot.usecases.goals import headline
@@ -753,8 +753,8 @@ class Dispatcher:
             # PTB's limiter retries a 429 inside the call and stalls every reply while
             # it waits; the outbox paces itself and reschedules instead, so it sends
             # through a bot of its own without the limiter.
-            sending = HTTPXRequest(
-                connection_pool_size=concurrency + 2, httpx_kwargs={"verify": tls.context()}
+            sending = AiohttpRequest(
+                connection_pool_size=concurrency + 2, ssl_context=tls.context()
             )
             self.bot = ExtBot(
                 token=application.bot.token,

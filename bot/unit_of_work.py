@@ -36,8 +36,8 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
-from telegram.request import HTTPXRequest
 
+from bot.telegram_http import AiohttpRequest
 from bot.usecases import Refused
 from storage import steps as stored_steps
 from storage import updates as handled_updates
@@ -378,7 +378,7 @@ async def abandon() -> None:
         await work.abandon()
 
 
-class CommittingRequest(HTTPXRequest):
+class CommittingRequest(AiohttpRequest):
     """Commits the current unit of work before anything leaves for Telegram.
 
     This is the one place that guarantees "stored before confirmed": every

@@ -27,6 +27,7 @@ from bot.i18n import t
 from bot.sandbox.emulator import BotAPIEmulator
 from bot.scheduler import Dispatcher, DispatchReport, Outgoing, RenderContext
 from bot.settings import Settings
+from bot.telegram_http import AiohttpRequest
 from storage import outbox, users
 from storage.db import Database
 from storage.models import Notification, OutboxState, User
@@ -44,6 +45,24 @@ def advance_to(clock: TravellingClock, hour: int, minute: int = 0) -> datetime:
     if target <= local:
         target = (target + timedelta(days=1)).replace(hour=hour, minute=minute)
     return clock.advance(target.astimezone(UTC) - now)
+
+
+@pytest.fixture(autouse=True)
+async def close_extra_bots(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Tests make dispatchers of their own and never close them; their bots' aiohttp
+    sessions are closed here (after the app's, which runs its own close; shutting down
+    twice is harmless) instead of being reported unclosed at exit."""
+    opened: list[AiohttpRequest] = []
+    initialize = AiohttpRequest.initialize
+
+    async def noted(request: AiohttpRequest) -> None:
+        opened.append(request)
+        await initialize(request)
+
+    monkeypatch.setattr(AiohttpRequest, "initialize", noted)
+    yield
+    for request in opened:
+        await request.shutdown()
 
 
 @pytest.fixture
