@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import sqlite_inline
 from storage.crypto import KeyRing
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -52,6 +51,10 @@ def async_url(url: str) -> str:
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        # Imported here, as `upsert_insert` does: a bot on PostgreSQL never loads
+        # SQLite's dialect (importing it registers the `inline` driver).
+        from storage import sqlite_inline
+
         parsed = parsed.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +84,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     sqlite = target.startswith("sqlite")
     if sqlite and "creator" not in kwargs and "async_creator" not in kwargs:
+        from storage import sqlite_inline
+
         kwargs["creator"] = sqlite_inline.creator(make_url(target))
     engine = create_async_engine(target, hide_parameters=True, **kwargs)
     if sqlite:
