@@ -1,4 +1,5 @@
-"""Translations: gettext catalogs (`bot/locales/<lang>/LC_MESSAGES/messages.po`) read with Babel.
+"""Translations: gettext catalogs (`bot/locales/<lang>/LC_MESSAGES/messages.po`), compiled
+with Babel and cached as `.mo` (see `_translations`).
 
 Message ids are symbolic keys (`start.greeting`), so the English catalog is a
 real translation too and a missing text in either language is detectable.
@@ -8,18 +9,22 @@ sends HTML: callers cannot forget to escape what a user typed.
 
 from __future__ import annotations
 
+import gettext
+import hashlib
 import html
 import io
+import logging
+import os
+import struct
+import tempfile
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
-from babel.support import Translations
+# Babel is imported where it formats or compiles, not here: its import works out the
+# machine's time zone (pytz checks every zone file), and an idle bot formats no date.
+Translations = gettext.GNUTranslations
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("sv", "en")
@@ -47,16 +52,81 @@ class Phrase(str):
         return made
 
 
-@cache
-def _loaded(language: str) -> tuple[Translations, frozenset[str]]:
-    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as fh:
-        po = read_po(fh, locale=language, domain=DOMAIN)
-    plural = frozenset(m.id[0] for m in po if m.id and isinstance(m.id, tuple))
+log = logging.getLogger("mentorbot")
+
+
+def cache_dir() -> Path:
+    """Where compiled catalogs are kept between starts (`MENTORBOT_CACHE_DIR`, else the
+    user's cache directory): the package directory may not be writable once installed."""
+    configured = os.environ.get("MENTORBOT_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mentorbot"
+
+
+def _compiled(language: str, po_bytes: bytes) -> bytes:
+    """The `.po` source compiled to `.mo` bytes (what GNU gettext reads)."""
+    # Babel's catalog parser is imported here only: a start with a warm cache needs none of it.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    po = read_po(io.BytesIO(po_bytes), locale=language, domain=DOMAIN)
     buffer = io.BytesIO()
     write_mo(buffer, po)
-    buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN), plural
+    return buffer.getvalue()
+
+
+def _po_bytes(language: str) -> bytes:
+    return (LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").read_bytes()
+
+
+def _store(cached: Path, data: bytes) -> None:
+    folder = cached.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(cached.name.rsplit("-", 1)[0] + "-*.mo"):
+            stale.unlink(missing_ok=True)
+        # Written aside and renamed, so a process starting meanwhile reads a whole file or none.
+        fd, aside = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(aside, cached)
+    except OSError as error:
+        # A read-only cache directory only costs the compilation at each start.
+        log.debug("translations not cached in %s: %s", folder, error)
+
+
+def _translations(language: str) -> Translations:
+    """The catalog of `language`, from a cached `.mo` when it was made from this very `.po`.
+
+    Parsing the `.po` files with Babel is most of what the command menus cost at a start,
+    so the compiled `.mo` is kept, named by a hash of the `.po` it came from: editing the
+    `.po` (which stays the source of truth in git) gives a new name and the stale file goes.
+    """
+    po_bytes = _po_bytes(language)
+    digest = hashlib.sha256(po_bytes).hexdigest()[:20]
+    cached = cache_dir() / "locales" / f"{language}-{DOMAIN}-{digest}.mo"
+    try:
+        return Translations(io.BytesIO(cached.read_bytes()))
+    except FileNotFoundError:
+        pass
+    except (OSError, struct.error, IndexError, UnicodeDecodeError) as error:
+        # A cached file damaged outside our control: compiled afresh, not a failed start.
+        log.debug("translations cache %s unreadable: %s", cached, error)
+    data = _compiled(language, po_bytes)
+    _store(cached, data)
+    return Translations(io.BytesIO(data))
+
+
+@cache
+def _loaded(language: str) -> tuple[Translations, frozenset[str]]:
+    translations = _translations(language)
+    # GNU gettext files a plural entry under (msgid, form index) and a singular under its
+    # msgid: the keys with plural forms are read back from the catalog itself.
+    entries: dict[object, str] = translations._catalog  # type: ignore[attr-defined]
+    plural = frozenset(str(key[0]) for key in entries if isinstance(key, tuple))
+    return translations, plural
 
 
 def catalog(language: str) -> Translations:
@@ -91,10 +161,14 @@ def _shown(value: Any, language: str) -> Any:
     if isinstance(value, str):
         return html.escape(value, quote=False)
     if isinstance(value, datetime):
+        from babel.dates import format_datetime
+
         return format_datetime(value, MOMENT_FORMAT[language], tzinfo=value.tzinfo, locale=language)
     if isinstance(value, date):
         return format_date(value, DATE_FORMAT[language], locale=language)
     if isinstance(value, float):
+        from babel.numbers import format_decimal
+
         # "1,5" in Swedish, "1.5" in English, and a whole number without ".0".
         return format_decimal(value, format=NUMBER_FORMAT, locale=language)
     return value
@@ -129,8 +203,17 @@ def tn(language: str, key: str, n: int, /, **values: Any) -> str:
 
 def short_moment(value: datetime, language: str) -> str:
     """A compact "Thu 3 Dec 09:00" for buttons, where the long form does not fit."""
+    from babel.dates import format_datetime
+
     lang = language if language in LANGUAGES else "en"
     return format_datetime(value, "EEE d MMM HH:mm", tzinfo=value.tzinfo, locale=lang)
+
+
+def format_date(value: date, format: str, *, locale: str) -> str:
+    """Babel's `format_date`, imported when a date is first shown (see the imports above)."""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, format, locale=locale)
 
 
 def N_(key: str) -> str:

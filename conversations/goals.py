@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -31,7 +30,7 @@ from telegram.ext import (
 from bot import scheduler
 from bot.domain import goals as rules
 from bot.domain.goals import GoalKind, GoalState, Response
-from bot.i18n import N_, t
+from bot.i18n import N_, format_date, t
 from bot.textsplit import LIMIT as TEXT_LIMIT
 from bot.textsplit import utf16_len
 from bot.usecases import Refused, goals_later, pairing

@@ -12,14 +12,13 @@ import asyncio
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import services
 from bot.domain import charts
 from bot.domain import health as rules
-from bot.i18n import N_, t
+from bot.i18n import N_, format_date, t
 from bot.usecases import health as usecase
 from bot.usecases.programmes import name_of
 from conversations.common import Context, raw_keyboard

@@ -3,9 +3,11 @@
 Enumerations are stored as short strings rather than native database enums so
 that later issues can add a state with a plain Alembic migration on both
 SQLite and PostgreSQL.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here, unlike elsewhere: pydantic and SQLModel
+read each field's annotation as a type, and a string annotation would make them
+compile and evaluate every one of them (a few hundred) at each start.
+"""
 
 from datetime import date, datetime
 from enum import StrEnum

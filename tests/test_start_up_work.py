@@ -1,5 +1,6 @@
 """What a start costs before the first poll: the key check is one statement, the command
-menus go out together, and what start-up makes is left out of later garbage collections.
+menus go out together, the translations are compiled once per change of their `.po`, and
+what start-up makes is left out of later garbage collections.
 
 Counted (statements, requests at once, objects frozen), never timed.
 """
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot import cli
+from bot import cli, i18n
 from bot.app import build_application
 from bot.clock import Clock
 from bot.sandbox.emulator import BotAPIEmulator
@@ -99,3 +102,71 @@ def test_what_start_up_makes_is_frozen_out_of_later_collections() -> None:
         assert gc.get_freeze_count() >= frozen_before + len(made)
     finally:
         gc.unfreeze()
+
+
+def test_a_compiled_catalog_is_reused_until_its_po_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locales = tmp_path / "locales"
+    shutil.copytree(i18n.LOCALES_DIR, locales)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(i18n, "LOCALES_DIR", locales)
+    monkeypatch.setenv("MENTORBOT_CACHE_DIR", str(cache))
+    compiled: list[str] = []
+    compile_po = i18n._compiled
+
+    def counted(language: str, po_bytes: bytes) -> bytes:
+        compiled.append(language)
+        return compile_po(language, po_bytes)
+
+    monkeypatch.setattr(i18n, "_compiled", counted)
+
+    def start() -> str:
+        """What a fresh process sees: nothing loaded yet in memory."""
+        i18n._loaded.cache_clear()
+        return i18n.t("sv", "cmd.start")
+
+    try:
+        assert start() == "Börja och lär känna boten"
+        assert compiled == ["sv"]
+        assert start() == "Börja och lär känna boten"
+        assert compiled == ["sv"], "the second start reads the compiled catalog"
+        # Plural forms come through the cached catalog.
+        assert i18n.tn("sv", "contract.value.months", 1) == "1 månad"
+        assert i18n.tn("sv", "contract.value.months", 3) == "3 månader"
+        assert "contract.value.months" in i18n.plural_keys("sv")
+
+        po = locales / "sv" / "LC_MESSAGES" / "messages.po"
+        po.write_text(
+            po.read_text(encoding="utf-8").replace(
+                'msgstr "Börja och lär känna boten"', 'msgstr "Börja här"'
+            ),
+            encoding="utf-8",
+        )
+        assert start() == "Börja här", "an edited .po is compiled again"
+        assert compiled == ["sv", "sv"]
+        assert len(list((cache / "locales").glob("sv-*.mo"))) == 1, "the stale file is gone"
+
+        # A damaged cached file is compiled afresh, not a failed start.
+        (damaged,) = (cache / "locales").glob("sv-*.mo")
+        damaged.write_bytes(b"not a catalog")
+        assert start() == "Börja här"
+        assert compiled == ["sv", "sv", "sv"]
+        assert start() == "Börja här"
+        assert compiled == ["sv", "sv", "sv"], "and the repaired file serves the next start"
+    finally:
+        i18n._loaded.cache_clear()
+
+
+def test_translations_load_without_a_writable_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("MENTORBOT_CACHE_DIR", str(blocker / "cache"))
+    try:
+        i18n._loaded.cache_clear()
+        assert i18n.t("en", "cmd.start")
+        assert i18n.tn("sv", "contract.value.months", 3) == "3 månader"
+    finally:
+        i18n._loaded.cache_clear()

@@ -1,10 +1,12 @@
 """What a restart costs: a database already at the newest schema is checked with one query,
-without Alembic, and a bot loads only its own database's dialect."""
+without Alembic, a bot loads only its own database's dialect, and its command menus are
+read from the translations compiled by an earlier start, without Babel."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
@@ -52,3 +54,36 @@ def test_a_restart_at_the_newest_schema_loads_no_alembic_and_no_other_dialect(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+# The application and its command menus, as a start builds them; prints the Babel modules loaded.
+MENUS = """
+import sys
+import bot.app
+from bot.commands import menus
+
+assert menus()["sv"] and menus()["en"]
+print(sorted(m for m in sys.modules if m.split(".")[0] == "babel"))
+"""
+
+
+def test_a_restart_reads_the_compiled_translations_without_babel(
+    env_for_subprocess: dict[str, str], tmp_path: Path
+) -> None:
+    env = dict(env_for_subprocess, MENTORBOT_CACHE_DIR=str(tmp_path / "cache"))
+
+    def start() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", MENUS],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert "babel.messages.pofile" in start(), "the first start compiles the .po files"
+    assert len(list((tmp_path / "cache" / "locales").glob("*.mo"))) == 2
+    assert start() == "[]"

@@ -13,10 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date
-
 from bot.domain.checkins import RATINGS
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, format_date, t
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Collection, Sequence
+from functools import cache
 
 from bot.domain.question_bank import BANK, CHALLENGE, OPEN, THEMES, Question
 
@@ -69,11 +70,19 @@ _THEME_WORDS: dict[str, str] = {
     r"|\bkemin?\b|dig som mentor|\bour (meetings|collaboration|mentorship|relationship)"
     r"|how we work together|chemistry|you as (a|my) mentor",
 }
-_THEME_PATTERNS = {theme: re.compile(words, re.IGNORECASE) for theme, words in _THEME_WORDS.items()}
+
+
+# The patterns are compiled at the first agenda read, not at import: compiling them
+# is a start-up cost for a bot that may read no agenda for hours.
+@cache
+def _theme_patterns() -> dict[str, re.Pattern[str]]:
+    return {theme: re.compile(words, re.IGNORECASE) for theme, words in _THEME_WORDS.items()}
+
+
 # Signs of a stuck or negative view, which call for the challenging family. Words that
 # also say something harmless ("fail" in "failover", "can't" in "can't wait") count
 # only as whole words or inside a phrase.
-_STUCK = re.compile(
+_STUCK_WORDS = (
     r"\boro(lig|liga|ar|ad|n)?\b|\brädd\b|\brädda för|rädsla|misslyck|hopplös"
     r"|kommer aldrig|aldrig (att )?(lyckas|klara|fungera|gå)|omöjlig|meningslös|ingen idé"
     r"|ångest|nervös|\bpanik|katastrof|klarar inte|kört fast|sitter fast|\bfastnat"
@@ -83,16 +92,20 @@ _STUCK = re.compile(
     r"|impossible|pointless|anxious|anxiety|nervous|\bpanic|disaster|useless|no point"
     r"|\bdread|give up|giving up"
     r"|\bcan(no|'|’)?t (cope|handle|do (it|this|anything)|manage|see (a|any) way|go on"
-    r"|stand|keep up|get (it|anything) right|seem to)|\bcannot (cope|handle|manage)",
-    re.IGNORECASE,
+    r"|stand|keep up|get (it|anything) right|seem to)|\bcannot (cope|handle|manage)"
 )
-STUCK_WORD = "stuck"  # what `steer` writes for a stuck view; `_STUCK` matches it
+STUCK_WORD = "stuck"  # what `steer` writes for a stuck view; `_STUCK_WORDS` match it
+
+
+@cache
+def _stuck() -> re.Pattern[str]:
+    return re.compile(_STUCK_WORDS, re.IGNORECASE)
 
 
 def themes_in(text: str) -> frozenset[str]:
     """The themes whose words occur in `text`. A text of nothing but theme names (what
     `steer` wrote, or "/questions change") is read as those themes."""
-    found = {theme for theme, pattern in _THEME_PATTERNS.items() if pattern.search(text)}
+    found = {theme for theme, pattern in _theme_patterns().items() if pattern.search(text)}
     words = set(text.lower().split())
     if words and words <= _NAMED | {STUCK_WORD}:
         found |= words - {STUCK_WORD}
@@ -104,7 +117,7 @@ _NAMED = frozenset(THEMES) - {"general"}
 
 
 def sounds_stuck(text: str) -> bool:
-    return _STUCK.search(text) is not None
+    return _stuck().search(text) is not None
 
 
 def steer(text: str, *, limit: int = 40) -> str:

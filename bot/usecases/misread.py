@@ -3,9 +3,8 @@ time and a goal deadline refuse the same mistake in the same words."""
 
 from __future__ import annotations
 
-from babel.dates import format_date
-
 from bot.domain.dates import Unreadable
+from bot.i18n import format_date
 from bot.usecases import Refused
 
 
