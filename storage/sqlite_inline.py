@@ -125,25 +125,19 @@ class TurnTakingCursor:
         self._cursor = cursor
 
     def execute(self, sql: str, parameters: Any = ()) -> TurnTakingCursor:
-        connection = self._connection
-        if connection.holding is None and not _is_read(sql):
-            connection.take_turn()
-        _through_the_loop()
+        self._connection.before_statement(writes=not _is_read(sql))
         try:
             self._cursor.execute(sql, parameters)
         finally:
-            connection.end_turn_if_done()
+            self._connection.end_turn_if_done()
         return self
 
     def executemany(self, sql: str, parameters: Iterable[Any]) -> TurnTakingCursor:
-        connection = self._connection
-        if connection.holding is None:
-            connection.take_turn()
-        _through_the_loop()
+        self._connection.before_statement(writes=True)
         try:
             self._cursor.executemany(sql, parameters)
         finally:
-            connection.end_turn_if_done()
+            self._connection.end_turn_if_done()
         return self
 
     @property
@@ -197,10 +191,13 @@ class TurnTakingConnection:
     def cursor(self) -> TurnTakingCursor:
         return TurnTakingCursor(self, self._conn.cursor())
 
-    def take_turn(self) -> None:
-        turn = turn_of(self._database)
-        turn.take()
-        self.holding = turn
+    def before_statement(self, *, writes: bool) -> None:
+        """Take the file's turn for a statement that may begin a transaction, then hop."""
+        if writes and self.holding is None:
+            turn = turn_of(self._database)
+            turn.take()
+            self.holding = turn
+        _through_the_loop()
 
     def end_turn_if_done(self) -> None:
         if self.holding is not None and not self._conn.in_transaction:
