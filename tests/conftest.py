@@ -46,12 +46,34 @@ def encryption_keys() -> crypto.KeyRing:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    )
-    upgrade(url, keyring=TEST_KEYRING)
-    return url
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's database, migrated to head: a fresh SQLite file, or `DATABASE_URL`.
+
+    Under pytest-xdist every worker gets a database of its own on that server
+    (named after the worker), since each test empties the tables it starts with.
+    """
+    shared = os.environ.get("DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not shared:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        upgrade(url, keyring=TEST_KEYRING)
+        yield url
+        return
+    if not worker:
+        upgrade(shared, keyring=TEST_KEYRING)
+        yield shared
+        return
+    from sqlalchemy.engine import make_url
+
+    name = f"{make_url(shared).database}_{worker}"
+    _on_own_loop(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', shared)
+    _on_own_loop(f'CREATE DATABASE "{name}"', shared)
+    url = make_url(shared).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url, keyring=TEST_KEYRING)
+        yield url
+    finally:
+        _on_own_loop(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', shared)
 
 
 @pytest.fixture
