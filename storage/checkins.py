@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, exists
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +47,30 @@ async def latest(session: AsyncSession, *, mentorship_id: int, user_id: int) -> 
     """This person's check-in of the most recent period in one mentorship."""
     rows = await session.exec(_LATEST, params={"mentorship_id": mentorship_id, "user_id": user_id})
     return rows.first()
+
+
+_LATER = aliased(CheckIn)
+_WITH_SUPERSEDED = select(
+    CheckIn,
+    exists()
+    .where(
+        col(_LATER.mentorship_id) == col(CheckIn.mentorship_id),
+        col(_LATER.user_id) == col(CheckIn.user_id),
+        col(_LATER.period) > col(CheckIn.period),
+    )
+    .label("superseded"),
+).where(col(CheckIn.id) == bindparam("checkin_id"))
+
+
+async def get_and_superseded(
+    session: AsyncSession, *, checkin_id: int
+) -> tuple[CheckIn | None, bool]:
+    """A check-in, and whether it is superseded (not `latest`: the person has one of a
+    later period in that mentorship), in one query: every answer of a check-in asks both."""
+    row = (await session.exec(_WITH_SUPERSEDED, params={"checkin_id": checkin_id})).first()
+    if row is None:
+        return None, False
+    return row[0], bool(row[1])
 
 
 async def open_period(
