@@ -314,21 +314,18 @@ async def answer(
 ) -> CheckInView:
     """Store one answer of the check-in being answered (typed, or a button naming it)."""
     found = await current(session, user=user, checkin_id=checkin_id)
-    row = found.checkin
+    answer: int | str
     try:
         if step == "rating":
-            row.rating = rules.parse_rating(value)
+            field, answer = "rating", rules.parse_rating(value)
         elif step in rules.TEXT_STEPS:
-            cleaned = rules.clean_answer(value)
-            if step == "note":
-                row.note_to_partner = cleaned
-            else:
-                setattr(row, step, cleaned)
+            field = "note_to_partner" if step == "note" else step
+            answer = rules.clean_answer(value)
         else:
             raise Refused("common.stale_button", stay=checkin_id is not None)
     except CheckInRefused as problem:
         raise _refused(problem) from None
-    await mentorships.save(session, row)
+    await store.set_answer(session, checkin=found.checkin, field=field, value=answer)
     return found
 
 
