@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, exists, update
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +50,55 @@ async def latest(session: AsyncSession, *, mentorship_id: int, user_id: int) -> 
     """This person's check-in of the most recent period in one mentorship."""
     rows = await session.exec(_LATEST, params={"mentorship_id": mentorship_id, "user_id": user_id})
     return rows.first()
+
+
+_LATER = aliased(CheckIn)
+_WITH_SUPERSEDED = select(
+    CheckIn,
+    exists()
+    .where(
+        col(_LATER.mentorship_id) == col(CheckIn.mentorship_id),
+        col(_LATER.user_id) == col(CheckIn.user_id),
+        col(_LATER.period) > col(CheckIn.period),
+    )
+    .label("superseded"),
+).where(col(CheckIn.id) == bindparam("checkin_id"))
+
+
+async def get_and_superseded(
+    session: AsyncSession, *, checkin_id: int
+) -> tuple[CheckIn | None, bool]:
+    """A check-in, and whether it is superseded (not `latest`: the person has one of a
+    later period in that mentorship), in one query: every answer of a check-in asks both."""
+    row = (await session.exec(_WITH_SUPERSEDED, params={"checkin_id": checkin_id})).first()
+    if row is None:
+        return None, False
+    return row[0], bool(row[1])
+
+
+_CHECKINS = CheckIn.metadata.tables[str(CheckIn.__tablename__)]
+ANSWERS = frozenset({"works_well", "could_improve", "rating", "note_to_partner"})
+
+
+@cache
+def _set_column(field: str) -> Any:
+    """UPDATE of one column of one check-in, built once per column (a Core statement on
+    the table, encrypted like any write to the column)."""
+    column = _CHECKINS.c[field]
+    return (
+        update(_CHECKINS)
+        .where(_CHECKINS.c.id == bindparam("checkin_id"))
+        .values({field: bindparam("value", type_=column.type)})
+    )
+
+
+async def set_answer(session: AsyncSession, *, checkin: CheckIn, field: str, value: object) -> None:
+    """One answer of a check-in, written at once with one UPDATE of its column: the ORM's
+    flush of one changed attribute costs several times the statement, and every answer is
+    one. The loaded check-in shows the value as written."""
+    assert field in ANSWERS and checkin.id is not None
+    await session.exec(_set_column(field), params={"checkin_id": checkin.id, "value": value})
+    set_committed_value(checkin, field, value)
 
 
 async def open_period(

@@ -7,9 +7,12 @@ revision with a higher version is the draft its owner is writing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +26,34 @@ _CLOSED = ("achieved", "dropped")
 class Draft:
     goal: Goal
     revision: GoalRevision
+
+
+_REVISIONS = GoalRevision.metadata.tables[str(GoalRevision.__tablename__)]
+
+
+@cache
+def _set_revision_column(field: str) -> Any:
+    """UPDATE of one column of one revision, built once per column (a Core statement on
+    the table, encrypted like any write to the column)."""
+    column = _REVISIONS.c[field]
+    return (
+        update(_REVISIONS)
+        .where(_REVISIONS.c.id == bindparam("revision_id"))
+        .values({field: bindparam("value", type_=column.type)})
+    )
+
+
+async def set_answer(
+    session: AsyncSession, *, revision: GoalRevision, field: str, value: str | date
+) -> None:
+    """One answer of a draft, written at once with one UPDATE of its column: the ORM's
+    flush of one changed attribute costs several times the statement, and every answer
+    of the wizard is one. The loaded revision shows the value as written."""
+    assert field in _FIELDS and revision.id is not None
+    await session.exec(
+        _set_revision_column(field), params={"revision_id": revision.id, "value": value}
+    )
+    set_committed_value(revision, field, value)
 
 
 async def get(session: AsyncSession, *, goal_id: int) -> Goal | None:

@@ -220,33 +220,41 @@ async def view(
     return CheckInView(checkin, seen)
 
 
+async def _view_and_superseded(
+    session: AsyncSession, *, checkin_id: int, user: User, stay: bool = False
+) -> tuple[CheckInView, bool]:
+    """`view`, and whether a check-in of a later period replaced this one (one query for
+    both: every answer of a check-in asks)."""
+    checkin, superseded = await store.get_and_superseded(session, checkin_id=checkin_id)
+    if checkin is None or checkin.user_id != user.id:
+        raise Refused("common.stale_button", stay=stay)
+    seen = await member_view(session, mentorship_id=checkin.mentorship_id, user=user)
+    return CheckInView(checkin, seen), superseded
+
+
 async def still_wanted(session: AsyncSession, *, checkin_id: int, user: User) -> CheckInView | None:
     """The check-in while a prompt about it still makes sense: unanswered, the latest of
     its kind, and the mentorship active (no reminders once closing has begun)."""
     try:
-        found = await view(session, checkin_id=checkin_id, user=user)
+        found, superseded = await _view_and_superseded(session, checkin_id=checkin_id, user=user)
     except Refused:
         return None
     if found.checkin.answered_at is not None or found.pairing.partner is None:
         return None
     if found.pairing.mentorship.state != MentorshipState.ACTIVE:
         return None
-    newest = await store.latest(
-        session, mentorship_id=found.checkin.mentorship_id, user_id=found.checkin.user_id
-    )
-    return found if newest is not None and newest.id == checkin_id else None
+    return None if superseded else found
 
 
 async def _open(session: AsyncSession, *, checkin_id: int, user: User, stay: bool) -> CheckInView:
-    found = await view(session, checkin_id=checkin_id, user=user, stay=stay)
+    found, superseded = await _view_and_superseded(
+        session, checkin_id=checkin_id, user=user, stay=stay
+    )
     if found.checkin.answered_at is not None:
         raise Refused("checkins.already_done", stay=stay)
     if found.pairing.mentorship.state not in ANSWERABLE or found.pairing.partner is None:
         raise Refused("checkins.not_active", stay=stay)
-    newest = await store.latest(
-        session, mentorship_id=found.checkin.mentorship_id, user_id=found.checkin.user_id
-    )
-    if newest is not None and newest.id != checkin_id:
+    if superseded:
         raise Refused("checkins.superseded", stay=stay)
     return found
 
@@ -306,21 +314,18 @@ async def answer(
 ) -> CheckInView:
     """Store one answer of the check-in being answered (typed, or a button naming it)."""
     found = await current(session, user=user, checkin_id=checkin_id)
-    row = found.checkin
+    answer: int | str
     try:
         if step == "rating":
-            row.rating = rules.parse_rating(value)
+            field, answer = "rating", rules.parse_rating(value)
         elif step in rules.TEXT_STEPS:
-            cleaned = rules.clean_answer(value)
-            if step == "note":
-                row.note_to_partner = cleaned
-            else:
-                setattr(row, step, cleaned)
+            field = "note_to_partner" if step == "note" else step
+            answer = rules.clean_answer(value)
         else:
             raise Refused("common.stale_button", stay=checkin_id is not None)
     except CheckInRefused as problem:
         raise _refused(problem) from None
-    await mentorships.save(session, row)
+    await store.set_answer(session, checkin=found.checkin, field=field, value=answer)
     return found
 
 

@@ -306,19 +306,19 @@ async def _answer(
                 raise misread.weekday_mismatch(problem, language=user.language) from None
             raise Refused("goal.refused.date_unclear", stay=True) from None
         try:
-            revision.target_date = rules.check_target(parsed, today=today, planned_end=planned_end)
+            value: str | date = rules.check_target(parsed, today=today, planned_end=planned_end)
         except GoalRefused as refused:
             raise Refused(
                 f"goal.refused.{refused.reason}", stay=True, date=parsed, end=planned_end
             ) from None
     else:
         try:
-            setattr(revision, field, rules.clean_answer(field, text))
+            value = rules.clean_answer(field, text)
         except GoalRefused as refused:
             raise Refused(
                 f"goal.refused.{refused.reason}", stay=True, limit=rules.MAX_CHARS
             ) from None
-    await mentorships.save(session, revision)
+    await goals.set_answer(session, revision=revision, field=field, value=value)
     return draft
 
 
