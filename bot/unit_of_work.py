@@ -25,6 +25,7 @@ it is harmless anyway.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextvars import ContextVar
@@ -247,8 +248,9 @@ class Work:
 
     # -- conversation steps ----------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def step_key(self) -> StepKey | None:
+        # Asked by every flow for every update (`StoredSteps`), and the update is this work's.
         update = self.update
         if not isinstance(update, Update):
             return None
@@ -304,11 +306,21 @@ class StoredSteps(MutableMapping[StepKey, object]):
         return work
 
     def __getitem__(self, key: StepKey) -> object:
-        work = self._work(key)
-        state = work.step(self.flow) if work is not None else None
+        state = self.get(key)
         if state is None:
             raise KeyError(key)
         return state
+
+    # `get` and `in` answer without raising: PTB asks every flow about every update, and
+    # most of them find the person in no step (Mapping's versions catch a KeyError each).
+    def get(self, key: StepKey, default: object = None) -> object:
+        work = self._work(key)
+        state = work.step(self.flow) if work is not None else None
+        return default if state is None else state
+
+    def __contains__(self, key: object) -> bool:
+        work = current()
+        return work is not None and work.step_key == key and work.step(self.flow) is not None
 
     def __setitem__(self, key: StepKey, state: object) -> None:
         work = self._work(key)
