@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from typing import Any
 
-from sqlalchemy import bindparam, exists, update
+from sqlalchemy import bindparam, exists
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import upsert_insert
+from storage.db import set_column, upsert_insert
 from storage.models import CheckIn, Membership, User
 
 
@@ -76,29 +73,13 @@ async def get_and_superseded(
     return row[0], bool(row[1])
 
 
-_CHECKINS = CheckIn.metadata.tables[str(CheckIn.__tablename__)]
 ANSWERS = frozenset({"works_well", "could_improve", "rating", "note_to_partner"})
 
 
-@cache
-def _set_column(field: str) -> Any:
-    """UPDATE of one column of one check-in, built once per column (a Core statement on
-    the table, encrypted like any write to the column)."""
-    column = _CHECKINS.c[field]
-    return (
-        update(_CHECKINS)
-        .where(_CHECKINS.c.id == bindparam("checkin_id"))
-        .values({field: bindparam("value", type_=column.type)})
-    )
-
-
 async def set_answer(session: AsyncSession, *, checkin: CheckIn, field: str, value: object) -> None:
-    """One answer of a check-in, written at once with one UPDATE of its column: the ORM's
-    flush of one changed attribute costs several times the statement, and every answer is
-    one. The loaded check-in shows the value as written."""
-    assert field in ANSWERS and checkin.id is not None
-    await session.exec(_set_column(field), params={"checkin_id": checkin.id, "value": value})
-    set_committed_value(checkin, field, value)
+    """One answer of a check-in, written at once as one UPDATE of its column."""
+    assert field in ANSWERS
+    await set_column(session, row=checkin, field=field, value=value)
 
 
 async def open_period(

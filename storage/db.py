@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, exc, text
+from sqlalchemy import bindparam, event, exc, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import KeyRing
@@ -44,6 +45,30 @@ def upsert_insert(dialect: str) -> Any:
     from sqlalchemy.dialects import sqlite
 
     return sqlite.insert
+
+
+async def set_column(session: AsyncSession, *, row: Any, field: str, value: object) -> None:
+    """Write one column of one loaded row with one UPDATE by its id; the row shows the
+    value as written and has nothing left to flush.
+
+    For the wizards' answers, one per update: the ORM's flush of one changed attribute
+    costs several times the statement. The value is bound with the column's type, so an
+    encrypted column is encrypted as on any other write.
+    """
+    assert row.id is not None
+    statement = _column_update(row.__table__, field)
+    await session.exec(statement, params={"row_id": row.id, "value": value})
+    set_committed_value(row, field, value)
+
+
+@cache
+def _column_update(table: Any, field: str) -> Any:
+    """UPDATE of one column by id, built once per (table, column)."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({field: bindparam("value", type_=table.c[field].type)})
+    )
 
 
 def async_url(url: str) -> str:

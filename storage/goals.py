@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
-from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import set_column
 from storage.models import Goal, GoalProgress, GoalRevision
 
 _FIELDS = ("specific", "measurable", "realistic", "target_date")
@@ -28,32 +26,12 @@ class Draft:
     revision: GoalRevision
 
 
-_REVISIONS = GoalRevision.metadata.tables[str(GoalRevision.__tablename__)]
-
-
-@cache
-def _set_revision_column(field: str) -> Any:
-    """UPDATE of one column of one revision, built once per column (a Core statement on
-    the table, encrypted like any write to the column)."""
-    column = _REVISIONS.c[field]
-    return (
-        update(_REVISIONS)
-        .where(_REVISIONS.c.id == bindparam("revision_id"))
-        .values({field: bindparam("value", type_=column.type)})
-    )
-
-
 async def set_answer(
     session: AsyncSession, *, revision: GoalRevision, field: str, value: str | date
 ) -> None:
-    """One answer of a draft, written at once with one UPDATE of its column: the ORM's
-    flush of one changed attribute costs several times the statement, and every answer
-    of the wizard is one. The loaded revision shows the value as written."""
-    assert field in _FIELDS and revision.id is not None
-    await session.exec(
-        _set_revision_column(field), params={"revision_id": revision.id, "value": value}
-    )
-    set_committed_value(revision, field, value)
+    """One answer of a draft, written at once as one UPDATE of its column."""
+    assert field in _FIELDS
+    await set_column(session, row=revision, field=field, value=value)
 
 
 async def get(session: AsyncSession, *, goal_id: int) -> Goal | None:

@@ -31,6 +31,15 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in heavy or f"dialects.{o
 """
 
 
+def python(code: str, env: dict[str, str]) -> str:
+    """What `code` prints, run in a fresh interpreter (a start of its own)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_the_heads_read_from_the_migration_files_are_alembics() -> None:
     alembic_heads = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_heads()
     assert script_heads() == frozenset(alembic_heads)
@@ -46,16 +55,7 @@ def test_upgrading_a_database_at_the_newest_schema_does_nothing(
 def test_a_restart_at_the_newest_schema_loads_no_alembic_no_heavy_library_no_other_dialect(
     env_for_subprocess: dict[str, str], database_url: str
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", RESTART],
-        env=env_for_subprocess,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]", done.stdout
+    assert python(RESTART, env_for_subprocess) == "[]"
 
 
 # The application and its command menus, as a start builds them; prints the Babel modules loaded.
@@ -74,18 +74,6 @@ def test_a_restart_reads_the_compiled_translations_without_babel(
 ) -> None:
     env = dict(env_for_subprocess, MENTORBOT_CACHE_DIR=str(tmp_path / "cache"))
 
-    def start() -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", MENUS],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    assert "babel.messages.pofile" in start(), "the first start compiles the .po files"
+    assert "babel.messages.pofile" in python(MENUS, env), "the first start compiles the .po files"
     assert len(list((tmp_path / "cache" / "locales").glob("*.mo"))) == 2
-    assert start() == "[]"
+    assert python(MENUS, env) == "[]"
